@@ -1,0 +1,231 @@
+"""The collector's configuration: one TOML file, checked at start-up, secrets from the environment.
+
+Every key is documented in ``deploy/collector.example.toml``. Defaults are the embedded
+quickstart: an in-process MQTT broker, a SQLite ledger next to the working directory, and no
+time-series store.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from agent.settings import Section, VeilleSettings, load_settings
+
+Port = int
+
+
+class TlsSettings(Section):
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+class MqttSettings(Section):
+    embedded: bool = Field(True, description="Start an in-process MQTT 3.1.1 broker.")
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    tls: TlsSettings | None = None
+    client_id: str = "veille-collector"
+    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    shared_group: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]+$", description="MQTT v5 shared subscription group."
+    )
+    qos: Literal[0, 1] = 1
+    max_payload_bytes: int = Field(1_048_576, ge=1024)
+    max_clock_skew_seconds: float = Field(300.0, gt=0)
+    max_backlog_days: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _shared_needs_v5(self) -> MqttSettings:
+        if self.shared_group and self.protocol != "5":
+            raise ValueError("shared_group needs protocol = \"5\" (MQTT v5 shared subscriptions)")
+        return self
+
+
+class LedgerSettings(Section):
+    url: str = Field("sqlite:///veille.sqlite", description="SQLAlchemy URL: sqlite or postgresql")
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if not url.startswith(("sqlite://", "postgresql")):
+            raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
+        return url
+
+
+class TimeseriesSettings(Section):
+    url: str | None = Field(None, description="InfluxDB 2/3 or VictoriaMetrics base URL")
+    token: SecretStr = SecretStr("")
+    org: str = "veille"
+    bucket: str = "veille"
+    measurement: str = Field("veille", pattern=r"^[a-z][a-z0-9_]*$")
+    batch_size: int = Field(5000, ge=1, le=100_000)
+    flush_interval_seconds: float = Field(1.0, gt=0)
+
+
+class SnmpV3(Section):
+    user: str
+    auth_key: SecretStr
+    priv_key: SecretStr
+    auth_protocol: Literal["SHA", "SHA256", "SHA512", "MD5"] = "SHA"
+    priv_protocol: Literal["AES", "AES192", "AES256", "DES"] = "AES"
+
+
+class SnmpTarget(Section):
+    device_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+    host: str
+    port: int = Field(161, ge=1, le=65535)
+    community: SecretStr | None = None
+    v3: SnmpV3 | None = None
+    profile: str | None = Field(None, description="Force a profile; default: detected.")
+
+    @model_validator(mode="after")
+    def _one_auth(self) -> SnmpTarget:
+        if self.community is None and self.v3 is None:
+            raise ValueError("set community (v2c) or [v3] (authPriv)")
+        return self
+
+
+class SnmpSettings(Section):
+    interval_seconds: float = Field(60.0, ge=1)
+    timeout_seconds: float = Field(2.0, gt=0, le=60)
+    retries: int = Field(1, ge=0, le=5)
+    concurrency: int = Field(32, ge=1, le=50)
+    shard: int = Field(0, ge=0)
+    shards: int = Field(1, ge=1)
+    targets: list[SnmpTarget] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shard_in_range(self) -> SnmpSettings:
+        if self.shard >= self.shards:
+            raise ValueError(f"shard must be below shards ({self.shards})")
+        return self
+
+
+def _hhmm(value: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time of day HH:MM") from None
+
+
+class PolicyGroup(Section):
+    """When the devices of a group must be asleep (or off), in the authority's time zone."""
+
+    evening_start: str = "19:30"
+    morning_end: str = "07:30"
+    weekends: bool = True
+    public_holidays: bool = True
+    idle_minutes: float = Field(30.0, gt=0, description="Idle this long inside a window = breach.")
+    grace_minutes: float = Field(15.0, ge=0, description="Ignored at the start of each window.")
+    target_state: Literal["sleep", "off"] = "sleep"
+
+    @field_validator("evening_start", "morning_end")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        _hhmm(value)
+        return value
+
+    @property
+    def evening(self) -> time:
+        return _hhmm(self.evening_start)
+
+    @property
+    def morning(self) -> time:
+        return _hhmm(self.morning_end)
+
+
+class MaintenanceWindow(Section):
+    weekday: int = Field(ge=0, le=6, description="0 = Monday")
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        _hhmm(value)
+        return value
+
+
+class PolicySettings(Section):
+    timezone: str = "Europe/Paris"
+    holidays_country: str = "FR"
+    groups: dict[str, PolicyGroup] = Field(
+        default_factory=lambda: {"workstations": PolicyGroup()}
+    )
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class EmissionFactor(Section):
+    g_co2e_per_kwh: float = Field(gt=0)
+    method: Literal["location", "market"]
+    source: str
+    year: int = Field(ge=2000, le=2100)
+
+
+def _default_factors() -> dict[str, EmissionFactor]:
+    # Values quoted by Nantes Métropole (shared/seeds/001): check ADEME Base Empreinte for the
+    # current French mix before printing a report.
+    return {
+        "grid_fr": EmissionFactor(
+            g_co2e_per_kwh=60, method="location",
+            source="Nantes Métropole RNS 2021, mix standard (to check against ADEME)", year=2021,
+        ),
+        "green_contract": EmissionFactor(
+            g_co2e_per_kwh=31, method="market",
+            source="Nantes Métropole RNS 2021, contrat vert", year=2021,
+        ),
+    }
+
+
+class CarbonSettings(Section):
+    factors: dict[str, EmissionFactor] = Field(default_factory=_default_factors)
+
+
+class MetricsSettings(Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(9109, ge=0, le=65535, description="0 picks a free port")
+
+
+class RetentionSettings(Section):
+    raw_days: int = Field(35, ge=1, description="Raw samples are deleted after this.")
+    hourly_days: int = Field(3 * 366, ge=30, description="Hourly kWh roll-ups kept this long.")
+
+
+class CollectorConfig(VeilleSettings):
+    """The whole ``collector.toml``."""
+
+    inventory: Path | None = Field(None, description="Inventory file (TOML or CSV).")
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    timeseries: TimeseriesSettings = Field(default_factory=TimeseriesSettings)
+    snmp: SnmpSettings = Field(default_factory=SnmpSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    carbon: CarbonSettings = Field(default_factory=CarbonSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+
+
+def load_config(path: Path | None = None) -> CollectorConfig:
+    """Load and check ``collector.toml``; raise ConfigError naming every bad key."""
+    cfg = load_settings(CollectorConfig, path)
+    if path is not None and cfg.inventory is not None and not cfg.inventory.is_absolute():
+        cfg = cfg.model_copy(update={"inventory": path.parent / cfg.inventory})
+    return cfg

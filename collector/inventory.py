@@ -1,0 +1,136 @@
+"""The inventory: which device is what, where, and how it counts (TOML or CSV file).
+
+Each device has a kind, a domain ("domaine du SI"), a site, an optional datacentre and PUE role,
+a sleep-policy group, exemptions that expire, and a power profile (idle and max watts) used
+when nothing measures it. A device that reports but is not listed is still accepted, and shown
+as unassigned.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from agent.settings import ConfigError, format_errors, read_toml
+from collector.domains import DEFAULT_DOMAIN_BY_KIND, DOMAINS, UNASSIGNED
+
+PueRole = Literal["it", "facility", "none"]
+"""``it``: IT load (PDU outlet side, UPS output, server input). ``facility``: a meter of the
+datacentre's whole input (E_DC). ``none``: outside any datacentre."""
+
+DEVICE_KINDS = (
+    "desktop", "laptop", "monitor", "thin_client", "server", "pdu", "ups", "facility_meter",
+    "switch", "router", "access_point", "poe_midspan", "printer", "phone", "other",
+)
+
+
+class Exemption(BaseModel):
+    """The device is exempt from the sleep policy until ``until`` (inclusive)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    reason: str = Field(min_length=3)
+    until: date
+
+
+class Device(BaseModel):
+    """One inventory line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+    kind: str = "other"
+    domain: str = ""
+    site: str = ""
+    datacentre: str | None = None
+    pue_role: PueRole = "none"
+    policy_group: str | None = None
+    idle_watts: float | None = Field(None, ge=0)
+    max_watts: float | None = Field(None, ge=0)
+    exemptions: tuple[Exemption, ...] = ()
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, kind: str) -> str:
+        if kind not in DEVICE_KINDS:
+            raise ValueError(f"unknown kind {kind!r}; one of {', '.join(DEVICE_KINDS)}")
+        return kind
+
+    @property
+    def effective_domain(self) -> str:
+        return self.domain or DEFAULT_DOMAIN_BY_KIND.get(self.kind, UNASSIGNED)
+
+    def exempt_on(self, day: date) -> Exemption | None:
+        """The exemption in force on ``day``, if any."""
+        return next((e for e in self.exemptions if day <= e.until), None)
+
+
+class Inventory:
+    """Devices by id, plus the domains allowed."""
+
+    def __init__(self, devices: Iterable[Device], domains: Iterable[str] = DOMAINS) -> None:
+        self.devices: dict[str, Device] = {}
+        self.domains = tuple(domains)
+        for d in devices:
+            if d.id in self.devices:
+                raise ConfigError("inventory", [f"device {d.id}: listed twice"])
+            if d.domain and d.domain not in self.domains:
+                raise ConfigError(
+                    "inventory", [f"device {d.id}.domain: unknown domain {d.domain!r}"]
+                )
+            self.devices[d.id] = d
+
+    def get(self, device_id: str) -> Device | None:
+        return self.devices.get(device_id)
+
+    def domain_of(self, device_id: str) -> str:
+        d = self.devices.get(device_id)
+        return d.effective_domain if d else UNASSIGNED
+
+    def __len__(self) -> int:
+        return len(self.devices)
+
+
+def _devices(rows: Iterable[dict[str, object]], source: str) -> list[Device]:
+    devices, problems = [], []
+    for n, row in enumerate(rows):
+        try:
+            devices.append(Device.model_validate(row))
+        except ValidationError as exc:
+            name = row.get("id", f"#{n + 1}")
+            problems += [f"device {name}.{p}" for p in format_errors(exc)]
+    if problems:
+        raise ConfigError(source, problems)
+    return devices
+
+
+def _csv_rows(path: Path) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        for raw in csv.DictReader(fh):
+            row: dict[str, object] = {k: v for k, v in raw.items() if k and v not in ("", None)}
+            if "exemption_reason" in row:
+                row["exemptions"] = [
+                    {"reason": row.pop("exemption_reason"), "until": row.pop("exemption_until", "")}
+                ]
+            rows.append(row)
+    return rows
+
+
+def load_inventory(path: Path | None) -> Inventory:
+    """Read an inventory file (``.toml`` with ``[[device]]`` tables, or ``.csv``)."""
+    if path is None:
+        return Inventory([])
+    if path.suffix.lower() == ".csv":
+        try:
+            rows = _csv_rows(path)
+        except FileNotFoundError:
+            raise ConfigError(str(path), ["file not found"]) from None
+        return Inventory(_devices(rows, str(path)))
+    data = read_toml(path)
+    domains = data.get("domains", DOMAINS)
+    return Inventory(_devices(data.get("device", []), str(path)), domains)
