@@ -166,8 +166,14 @@ def topic(site: str, device_id: str, kind: TopicKind) -> str:
 def parse_topic(name: str) -> tuple[str, str, str]:
     """Split a topic into (site, device_id, kind); raise ValueError on any other shape."""
     parts = name.split("/")
-    if len(parts) != 5 or "/".join(parts[:2]) != TOPIC_ROOT or parts[4] not in ("telemetry", "status"):
-        raise ValueError(f"topic {name!r} is not {TOPIC_ROOT}/<site>/<device_id>/<telemetry|status>")
+    if (
+        len(parts) != 5
+        or "/".join(parts[:2]) != TOPIC_ROOT
+        or parts[4] not in ("telemetry", "status")
+    ):
+        raise ValueError(
+            f"topic {name!r} is not {TOPIC_ROOT}/<site>/<device_id>/<telemetry|status>"
+        )
     return parts[2], parts[3], parts[4]
 
 

@@ -45,7 +45,7 @@ class MqttSettings(Section):
     @model_validator(mode="after")
     def _shared_needs_v5(self) -> MqttSettings:
         if self.shared_group and self.protocol != "5":
-            raise ValueError("shared_group needs protocol = \"5\" (MQTT v5 shared subscriptions)")
+            raise ValueError('shared_group needs protocol = "5" (MQTT v5 shared subscriptions)')
         return self
 
 
@@ -157,9 +157,7 @@ class MaintenanceWindow(Section):
 class PolicySettings(Section):
     timezone: str = "Europe/Paris"
     holidays_country: str = "FR"
-    groups: dict[str, PolicyGroup] = Field(
-        default_factory=lambda: {"workstations": PolicyGroup()}
-    )
+    groups: dict[str, PolicyGroup] = Field(default_factory=lambda: {"workstations": PolicyGroup()})
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
 
     @field_validator("timezone")
@@ -184,12 +182,16 @@ def _default_factors() -> dict[str, EmissionFactor]:
     # current French mix before printing a report.
     return {
         "grid_fr": EmissionFactor(
-            g_co2e_per_kwh=60, method="location",
-            source="Nantes Métropole RNS 2021, mix standard (to check against ADEME)", year=2021,
+            g_co2e_per_kwh=60,
+            method="location",
+            source="Nantes Métropole RNS 2021, mix standard (to check against ADEME)",
+            year=2021,
         ),
         "green_contract": EmissionFactor(
-            g_co2e_per_kwh=31, method="market",
-            source="Nantes Métropole RNS 2021, contrat vert", year=2021,
+            g_co2e_per_kwh=31,
+            method="market",
+            source="Nantes Métropole RNS 2021, contrat vert",
+            year=2021,
         ),
     }
 

@@ -24,8 +24,21 @@ PueRole = Literal["it", "facility", "none"]
 datacentre's whole input (E_DC). ``none``: outside any datacentre."""
 
 DEVICE_KINDS = (
-    "desktop", "laptop", "monitor", "thin_client", "server", "pdu", "ups", "facility_meter",
-    "switch", "router", "access_point", "poe_midspan", "printer", "phone", "other",
+    "desktop",
+    "laptop",
+    "monitor",
+    "thin_client",
+    "server",
+    "pdu",
+    "ups",
+    "facility_meter",
+    "switch",
+    "router",
+    "access_point",
+    "poe_midspan",
+    "printer",
+    "phone",
+    "other",
 )
 
 

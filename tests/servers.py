@@ -1,0 +1,183 @@
+"""Start real servers on loopback for the tests: Mosquitto, VictoriaMetrics, snmpd.
+
+Each server runs as a child process on a free 127.0.0.1 port with its own temporary
+directory, and can be stopped and started again on the same port (outage tests). Binaries come
+from Debian packages that ``make test`` installs; a missing binary fails loudly, it never skips.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port that is free on 127.0.0.1 right now (TCP by default, UDP with SOCK_DGRAM)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _binary(name: str, *dirs: str) -> str:
+    for d in dirs:
+        if Path(d, name).exists():
+            return str(Path(d, name))
+    found = shutil.which(name)
+    if not found:
+        raise RuntimeError(f"{name} is not installed: run `make test`, which installs it")
+    return found
+
+
+def wait_tcp(port: int, timeout: float = 15.0) -> None:
+    """Wait until something accepts TCP connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class Server:
+    """A child process that can be stopped and restarted with the same arguments."""
+
+    name: str
+    argv: list[str]
+    workdir: Path
+    port: int
+    host: str = "127.0.0.1"
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        log = (self.workdir / f"{self.name}.log").open("ab")
+        self.proc = subprocess.Popen(
+            self.argv, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        wait_tcp(self.port)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def log(self) -> str:
+        path = self.workdir / f"{self.name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def mosquitto(workdir: Path) -> Server:
+    """A Mosquitto broker on a loopback port, MQTT 3.1.1 and v5, anonymous, persistent."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\n"
+        "allow_anonymous true\n"
+        "persistence true\n"
+        f"persistence_location {workdir}/\n"
+        "max_queued_messages 1000000\n"
+        "max_inflight_messages 100\n"
+        "message_size_limit 10485760\n"
+        "log_dest stdout\n"
+    )
+    binary = _binary("mosquitto", "/usr/sbin")
+    server = Server("mosquitto", [binary, "-c", str(conf)], workdir, port)
+    server.start()
+    return server
+
+
+class _VictoriaMetrics(Server):
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"VictoriaMetrics not healthy on {self.url}:\n{self.log()[-2000:]}")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def flush(self) -> None:
+        """Make just-written series visible to queries at once."""
+        urllib.request.urlopen(f"{self.url}/internal/force_flush", timeout=5).close()
+
+
+def victoria_metrics(workdir: Path) -> _VictoriaMetrics:
+    """VictoriaMetrics single-node on a loopback port, with no query latency offset."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    binary = _binary("victoria-metrics", "/usr/bin")
+    server = _VictoriaMetrics(
+        "victoria-metrics",
+        [
+            binary,
+            f"-httpListenAddr=127.0.0.1:{port}",
+            f"-storageDataPath={workdir / 'data'}",
+            "-search.latencyOffset=0s",
+            "-retentionPeriod=100y",
+        ],
+        workdir,
+        port,
+    )
+    server.start()
+    return server
+
+
+class _Snmpd(Server):
+    def wait_ready(self) -> None:
+        time.sleep(0.3)  # UDP: nothing to connect to; the first test request retries anyway
+        if self.proc and self.proc.poll() is not None:
+            raise RuntimeError(f"snmpd exited:\n{self.log()[-2000:]}")
+
+
+def snmpd(workdir: Path, community: str = "public") -> _Snmpd:
+    """net-snmp's snmpd on a loopback UDP port, read-only community, no MIBs loaded."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port(socket.SOCK_DGRAM)
+    conf = workdir / "snmpd.conf"
+    conf.write_text(
+        f"agentAddress udp:127.0.0.1:{port}\n"
+        f"rocommunity {community} 127.0.0.1\n"
+        "sysLocation veille-test\n"
+        "sysContact tests@localhost\n"
+        "[snmp] mibs :\n"
+    )
+    binary = _binary("snmpd", "/usr/sbin")
+    server = _Snmpd(
+        "snmpd",
+        [
+            binary,
+            "-f",
+            "-C",
+            "-c",
+            str(conf),
+            "-Lo",
+            "-p",
+            str(workdir / "snmpd.pid"),
+        ],
+        workdir,
+        port,
+    )
+    server.start()
+    return server
