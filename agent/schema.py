@@ -127,7 +127,7 @@ class Telemetry(_Frozen):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    schema_version: Literal[1] = Field(default=SCHEMA_VERSION, alias="schema")
+    schema_version: Literal[1] = Field(default=1, alias="schema")
     device_id: str = Field(pattern=IDENT_PATTERN)
     seq: int = Field(ge=0, description="Per-device sequence number; duplicates are dropped.")
     sent_at: AwareDatetime
@@ -145,7 +145,7 @@ class Status(_Frozen):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    schema_version: Literal[1] = Field(default=SCHEMA_VERSION, alias="schema")
+    schema_version: Literal[1] = Field(default=1, alias="schema")
     device_id: str = Field(pattern=IDENT_PATTERN)
     online: bool
     ts: AwareDatetime | None = None

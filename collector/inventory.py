@@ -62,6 +62,12 @@ class Device(BaseModel):
     datacentre: str | None = None
     pue_role: PueRole = "none"
     policy_group: str | None = None
+    metered_by: str | None = Field(
+        None,
+        description="Id of the meter upstream whose reading already includes this device "
+        "(a server behind a PDU, a PDU behind the datacentre meter). Totals count the meter "
+        "for the hours it has data, and this device only for the hours it has none.",
+    )
     idle_watts: float | None = Field(None, ge=0)
     max_watts: float | None = Field(None, ge=0)
     exemptions: tuple[Exemption, ...] = ()

@@ -1,0 +1,1 @@
+"""Ingestion: MQTT telemetry from agents, validated before anything is stored."""

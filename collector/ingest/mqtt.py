@@ -1,0 +1,125 @@
+"""Subscribe to agents' telemetry and status over MQTT and hand each message to the Ingestor.
+
+A persistent session at QoS 1 (fixed client id, clean session off), so the broker keeps
+messages while the collector restarts. With ``mqtt.shared_group`` set (MQTT v5 only), several
+collectors share the load through ``$share/<group>/...``. Works with Mosquitto, EMQX, VerneMQ
+and the embedded amqtt broker (3.1.1). Reconnects with backoff on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.packettypes import PacketTypes
+
+from agent.schema import TOPIC_ROOT
+from collector.config import MqttSettings
+from collector.ingest.pipeline import Ingestor
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRY_SECONDS = 7 * 24 * 3600
+
+
+class MqttConnectError(RuntimeError):
+    """The broker could not be reached or refused the collector."""
+
+
+def subscriptions(settings: MqttSettings) -> list[str]:
+    """The topic filters, shared when a group is configured."""
+    filters = [f"{TOPIC_ROOT}/+/+/telemetry", f"{TOPIC_ROOT}/+/+/status"]
+    if settings.shared_group:
+        return [f"$share/{settings.shared_group}/{f}" for f in filters]
+    return filters
+
+
+class MqttIngest:
+    """The collector's MQTT client."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        ingestor: Ingestor,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.ingestor = ingestor
+        self.host = host or settings.host
+        self.port = port or settings.port
+        v5 = settings.protocol == "5"
+        self._v5 = v5
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.client_id,
+            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+            clean_session=None if v5 else False,
+        )
+        if settings.username:
+            pw = settings.password.get_secret_value() if settings.password else None
+            self.client.username_pw_set(settings.username, pw)
+        if settings.tls:
+            self.client.tls_set(
+                ca_certs=str(settings.tls.ca_file) if settings.tls.ca_file else None,
+                certfile=str(settings.tls.cert_file) if settings.tls.cert_file else None,
+                keyfile=str(settings.tls.key_file) if settings.tls.key_file else None,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        self.client.reconnect_delay_set(min_delay=1, max_delay=60)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
+        self.connected = threading.Event()
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Connect and subscribe; raise MqttConnectError if the broker is not there."""
+        props = None
+        if self._v5:
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        try:
+            if self._v5:
+                self.client.connect(
+                    self.host, self.port, keepalive=30, clean_start=False, properties=props
+                )
+            else:
+                self.client.connect(self.host, self.port, keepalive=30)
+        except OSError as exc:
+            raise MqttConnectError(f"MQTT broker {self.host}:{self.port}: {exc}") from exc
+        self.client.loop_start()
+        if not self.connected.wait(timeout):
+            self.client.loop_stop()
+            raise MqttConnectError(
+                f"MQTT broker {self.host}:{self.port} did not accept the "
+                f"collector within {timeout:.0f} s"
+            )
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.error("MQTT broker refused the collector: %s", reason)
+            return
+        topics: list[tuple[str, int]] = [
+            (f, self.settings.qos) for f in subscriptions(self.settings)
+        ]
+        client.subscribe(topics)
+        log.info("subscribed to %s", ", ".join(subscriptions(self.settings)))
+        self.connected.set()
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.connected.clear()
+        if reason.is_failure:
+            log.warning("MQTT connection lost (%s); reconnecting with backoff", reason)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self.ingestor.submit(msg.topic, bytes(msg.payload))

@@ -1,0 +1,345 @@
+"""Read and write the ledger. The only module that runs SQL.
+
+Writes come in batches (one transaction per batch): accepted telemetry (deduplicated by
+device and seq), status changes, dead letters, hourly kWh and violations. Times go in and come
+out as timezone-aware UTC; SQLite stores them naive, so they are re-tagged on the way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from agent.schema import Quality, Telemetry
+from collector.ledger import tables as t
+from collector.model import Sample
+
+
+def utc(value: datetime) -> datetime:
+    """Tag a naive datetime read back from SQLite as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A validated telemetry message, ready to store."""
+
+    message: Telemetry
+    site: str
+    received_at: datetime
+    clock_skew_seconds: float
+    extra_samples: tuple[Sample, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    stored_messages: int
+    duplicates: int
+    samples: int
+    stored: tuple[int, ...] = ()  # indexes into the batch of the messages stored (not duplicates)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    id: int
+    received_at: datetime
+    topic: str
+    reason: str
+    payload: bytes
+
+
+class Ledger:
+    """The ledger behind a SQLAlchemy URL (``sqlite:///veille.sqlite`` by default)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest version (Alembic)."""
+        from collector.ledger.migrate import upgrade
+
+        upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def _insert_ignore(self, table: Any) -> Any:
+        dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
+        return dialect.insert(table).on_conflict_do_nothing()
+
+    def store(self, batch: Sequence[Accepted]) -> StoreResult:
+        """Store accepted messages in one transaction; a (device, seq) seen before is skipped."""
+        stored = dup = n_samples = 0
+        kept: list[int] = []
+        with self.engine.begin() as conn:
+            for i, acc in enumerate(batch):
+                msg = acc.message
+                res = conn.execute(
+                    self._insert_ignore(t.messages),
+                    {"device_id": msg.device_id, "seq": msg.seq, "received_at": acc.received_at},
+                )
+                if res.rowcount == 0:
+                    dup += 1
+                    continue
+                stored += 1
+                kept.append(i)
+                rows = [_sample_row(Sample.from_reading(msg.device_id, r)) for r in msg.readings]
+                rows += [_sample_row(s) for s in acc.extra_samples]
+                if rows:
+                    conn.execute(t.samples.insert(), rows)
+                    n_samples += len(rows)
+                if msg.state is not None:
+                    conn.execute(
+                        t.states.insert(),
+                        {
+                            "device_id": msg.device_id,
+                            "ts": msg.sent_at,
+                            "power_state": msg.state.power_state.value,
+                            "idle_seconds": msg.state.idle_seconds,
+                            "blockers": list(msg.state.sleep_blockers),
+                            "slept": [
+                                [s.start.isoformat(), s.end.isoformat()] for s in msg.state.slept
+                            ],
+                        },
+                    )
+                self._touch_device(conn, acc)
+        return StoreResult(stored, dup, n_samples, tuple(kept))
+
+    def _touch_device(self, conn: Connection, acc: Accepted) -> None:
+        msg = acc.message
+        values: dict[str, Any] = {
+            "site": acc.site,
+            "last_seen": msg.sent_at,
+            "last_seq": msg.seq,
+            "clock_skew_seconds": acc.clock_skew_seconds,
+        }
+        if msg.kind:
+            values["kind"] = msg.kind
+        if msg.state is not None:
+            st = msg.state
+            values.update(
+                power_state=st.power_state.value,
+                idle_seconds=st.idle_seconds,
+                on_battery=st.on_battery,
+                sleep_settings=st.sleep_settings.model_dump() if st.sleep_settings else None,
+                sleep_blockers=list(st.sleep_blockers),
+            )
+        self._upsert_device(conn, msg.device_id, values, first_seen=msg.sent_at)
+
+    def _upsert_device(
+        self, conn: Connection, device_id: str, values: dict[str, Any], first_seen: datetime
+    ) -> None:
+        row = conn.execute(
+            select(t.devices.c.last_seen).where(t.devices.c.device_id == device_id)
+        ).first()
+        if row is None:
+            conn.execute(
+                t.devices.insert(),
+                {"device_id": device_id, "first_seen": first_seen, "messages": 1, **values},
+            )
+            return
+        # A replayed backlog arrives after newer live data: never move last_seen backwards.
+        if (
+            row.last_seen is not None
+            and "last_seen" in values
+            and utc(row.last_seen) > utc(values["last_seen"])
+        ):
+            values = {k: v for k, v in values.items() if k in ("site", "kind")}
+        conn.execute(
+            update(t.devices)
+            .where(t.devices.c.device_id == device_id)
+            .values(messages=t.devices.c.messages + 1, **values)
+        )
+
+    def write_samples(self, rows: Iterable[Sample]) -> int:
+        """Store samples that came by another path than MQTT (SNMP polls)."""
+        batch = [_sample_row(s) for s in rows]
+        if batch:
+            with self.engine.begin() as conn:
+                conn.execute(t.samples.insert(), batch)
+                for device_id in {s["device_id"] for s in batch}:
+                    last = max(s["ts"] for s in batch if s["device_id"] == device_id)
+                    self._upsert_device(
+                        conn, device_id, {"last_seen": last, "online": True}, first_seen=last
+                    )
+        return len(batch)
+
+    def set_status(self, device_id: str, site: str, online: bool, ts: datetime) -> None:
+        with self.engine.begin() as conn:
+            self._upsert_device(
+                conn, device_id, {"site": site, "online": online, "status_at": ts}, first_seen=ts
+            )
+
+    def dead_letter(self, topic: str, reason: str, payload: bytes, received_at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                t.dead_letters.insert(),
+                {"received_at": received_at, "topic": topic, "reason": reason, "payload": payload},
+            )
+
+    def replace_hourly(self, device_id: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Replace a device's hourly kWh for the hours in ``rows``."""
+        if not rows:
+            return
+        hours = [r["hour"] for r in rows]
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(t.hourly_energy).where(
+                    t.hourly_energy.c.device_id == device_id, t.hourly_energy.c.hour.in_(hours)
+                )
+            )
+            conn.execute(t.hourly_energy.insert(), [{"device_id": device_id, **r} for r in rows])
+
+    def replace_violations(self, device_id: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Replace a device's violations for the windows in ``rows``."""
+        with self.engine.begin() as conn:
+            for r in rows:
+                conn.execute(
+                    delete(t.violations).where(
+                        t.violations.c.device_id == device_id,
+                        t.violations.c.window_start == r["window_start"],
+                    )
+                )
+            if rows:
+                conn.execute(t.violations.insert(), [{"device_id": device_id, **r} for r in rows])
+
+    def resolve_violations(self, device_id: str, before: datetime, at: datetime) -> int:
+        """Mark a device's open violations of windows ending before ``before`` resolved."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(t.violations)
+                .where(
+                    t.violations.c.device_id == device_id,
+                    t.violations.c.resolved_at.is_(None),
+                    t.violations.c.window_end <= before,
+                )
+                .values(resolved_at=at)
+            )
+        return int(res.rowcount)
+
+    def expire(self, raw_before: datetime, hourly_before: datetime) -> tuple[int, int]:
+        """Delete raw samples, states and message ids older than ``raw_before`` and hourly
+        roll-ups older than ``hourly_before``. Returns (raw rows, hourly rows) deleted."""
+        with self.engine.begin() as conn:
+            raw = conn.execute(delete(t.samples).where(t.samples.c.ts < raw_before)).rowcount
+            conn.execute(delete(t.states).where(t.states.c.ts < raw_before))
+            conn.execute(delete(t.messages).where(t.messages.c.received_at < raw_before))
+            hourly = conn.execute(
+                delete(t.hourly_energy).where(t.hourly_energy.c.hour < hourly_before)
+            ).rowcount
+        return int(raw), int(hourly)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def samples_for(self, device_id: str, start: datetime, end: datetime) -> list[Sample]:
+        q = (
+            select(t.samples)
+            .where(
+                t.samples.c.device_id == device_id, t.samples.c.ts >= start, t.samples.c.ts < end
+            )
+            .order_by(t.samples.c.ts, t.samples.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                Sample(
+                    r.device_id,
+                    utc(r.ts),
+                    r.metric,
+                    r.value,
+                    r.source,
+                    Quality(r.quality),
+                    r.component,
+                )
+                for r in conn.execute(q)
+            ]
+
+    def states_for(self, device_id: str, start: datetime, end: datetime) -> list[Any]:
+        q = (
+            select(t.states)
+            .where(t.states.c.device_id == device_id, t.states.c.ts >= start, t.states.c.ts < end)
+            .order_by(t.states.c.ts)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(q))
+
+    def devices_seen(self, start: datetime, end: datetime) -> list[str]:
+        """Devices with samples or states in [start, end)."""
+        with self.engine.connect() as conn:
+            a = conn.execute(
+                select(t.samples.c.device_id.distinct()).where(
+                    t.samples.c.ts >= start, t.samples.c.ts < end
+                )
+            ).scalars()
+            b = conn.execute(
+                select(t.states.c.device_id.distinct()).where(
+                    t.states.c.ts >= start, t.states.c.ts < end
+                )
+            ).scalars()
+            return sorted(set(a) | set(b))
+
+    def devices(self) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(t.devices).order_by(t.devices.c.device_id)))
+
+    def hourly_rows(self, start: datetime, end: datetime) -> list[Any]:
+        q = select(t.hourly_energy).where(
+            t.hourly_energy.c.hour >= start, t.hourly_energy.c.hour < end
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(q))
+
+    def violation_rows(self, start: datetime, end: datetime) -> list[Any]:
+        q = (
+            select(t.violations)
+            .where(t.violations.c.window_end > start, t.violations.c.window_start < end)
+            .order_by(t.violations.c.window_start)
+        )
+        with self.engine.connect() as conn:
+            return list(conn.execute(q))
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        q = select(t.dead_letters).order_by(t.dead_letters.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [
+                DeadLetter(r.id, utc(r.received_at), r.topic, r.reason, bytes(r.payload))
+                for r in conn.execute(q)
+            ]
+
+    def count(self, table: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(t.metadata.tables[table])
+                ).scalar_one()
+            )
+
+
+def _sample_row(s: Sample) -> dict[str, Any]:
+    return {
+        "device_id": s.device_id,
+        "ts": s.ts,
+        "metric": s.metric,
+        "component": s.component,
+        "value": s.value,
+        "source": s.source,
+        "quality": s.quality.value,
+    }
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()

@@ -1,0 +1,129 @@
+"""Ledger tables (SQLAlchemy Core). SQLite by default, PostgreSQL at scale.
+
+Units: ``value`` in the unit its metric names (W, J, s); ``kwh`` in kWh; times are UTC
+(stored timezone-aware where the backend can, read back as UTC by :mod:`collector.ledger.store`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+Ts = DateTime(timezone=True)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String(128), primary_key=True),
+    Column("site", String(128)),
+    Column("kind", String(32)),
+    Column("first_seen", Ts),
+    Column("last_seen", Ts),
+    Column("online", Boolean),
+    Column("status_at", Ts),
+    Column("power_state", String(32)),
+    Column("idle_seconds", Float),
+    Column("on_battery", Boolean),
+    Column("sleep_settings", JSON),
+    Column("sleep_blockers", JSON),
+    Column("last_seq", BigInteger),
+    Column("clock_skew_seconds", Float),
+    Column("messages", BigInteger, nullable=False, server_default="0"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("device_id", String(128), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("received_at", Ts, nullable=False),
+)
+
+samples = Table(
+    "samples",
+    metadata,
+    Column(
+        "id", Integer().with_variant(BigInteger, "postgresql"), primary_key=True, autoincrement=True
+    ),
+    Column("device_id", String(128), nullable=False),
+    Column("ts", Ts, nullable=False),
+    Column("metric", String(80), nullable=False),
+    Column("component", String(64)),
+    Column("value", Float, nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("quality", String(16), nullable=False),
+)
+Index("ix_samples_device_ts", samples.c.device_id, samples.c.ts)
+Index("ix_samples_ts", samples.c.ts)
+
+states = Table(
+    "states",
+    metadata,
+    Column(
+        "id", Integer().with_variant(BigInteger, "postgresql"), primary_key=True, autoincrement=True
+    ),
+    Column("device_id", String(128), nullable=False),
+    Column("ts", Ts, nullable=False),
+    Column("power_state", String(32), nullable=False),
+    Column("idle_seconds", Float),
+    Column("blockers", JSON),
+    Column("slept", JSON),
+)
+Index("ix_states_device_ts", states.c.device_id, states.c.ts)
+
+hourly_energy = Table(
+    "hourly_energy",
+    metadata,
+    Column("device_id", String(128), primary_key=True),
+    Column("hour", Ts, primary_key=True),
+    Column("kwh", Float, nullable=False),
+    Column("coverage", Float, nullable=False),
+    Column("measured_kwh", Float, nullable=False),
+    Column("estimated_kwh", Float, nullable=False),
+    Column("source", String(40)),
+    Column("resets", Integer, nullable=False, server_default="0"),
+)
+Index("ix_hourly_hour", hourly_energy.c.hour)
+
+violations = Table(
+    "violations",
+    metadata,
+    Column("device_id", String(128), primary_key=True),
+    Column("window_start", Ts, primary_key=True),
+    Column("window_end", Ts, nullable=False),
+    Column("first_seen", Ts, nullable=False),
+    Column("last_seen", Ts, nullable=False),
+    Column("max_idle_seconds", Float),
+    Column("awake_seconds", Float),
+    Column("blockers", JSON),
+    Column("target_state", String(8)),
+    Column("evidence", Text),
+    Column("resolved_at", Ts),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column(
+        "id", Integer().with_variant(BigInteger, "postgresql"), primary_key=True, autoincrement=True
+    ),
+    Column("received_at", Ts, nullable=False),
+    Column("topic", String(512), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+)

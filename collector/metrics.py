@@ -1,0 +1,62 @@
+"""The collector's own metrics on ``/metrics`` (prometheus-client, its own registry).
+
+Names end in base units; counters end in ``_total``. Readings per second is
+``rate(veille_collector_readings_total[1m])``.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+
+class CollectorMetrics:
+    """Every self-metric the collector exports, on a registry of its own."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.messages = Counter(
+            "veille_collector_messages_total", "MQTT messages by outcome", ["outcome"], registry=r
+        )
+        self.readings = Counter(
+            "veille_collector_readings_total", "Readings stored, by path", ["path"], registry=r
+        )
+        self.rejects = Counter(
+            "veille_collector_rejects_total",
+            "Rejected messages by reason code",
+            ["reason"],
+            registry=r,
+        )
+        self.lag = Gauge(
+            "veille_collector_lag_seconds",
+            "Age of the newest stored message when stored",
+            registry=r,
+        )
+        self.queue_depth = Gauge(
+            "veille_collector_queue_depth", "Messages received but not yet stored", registry=r
+        )
+        self.spool_depth = Gauge(
+            "veille_collector_sink_spool_bytes",
+            "Time-series batches waiting on disk",
+            registry=r,
+        )
+        self.sink_errors = Counter(
+            "veille_collector_sink_errors_total", "Failed time-series writes", registry=r
+        )
+        self.snmp_errors = Counter(
+            "veille_collector_snmp_errors_total",
+            "SNMP poll failures by target",
+            ["target"],
+            registry=r,
+        )
+        self.snmp_rounds = Counter(
+            "veille_collector_snmp_rounds_total", "SNMP polling rounds completed", registry=r
+        )
+        self.devices_online = Gauge(
+            "veille_collector_devices_online", "Devices whose status is online", registry=r
+        )
+
+    def serve(self, host: str, port: int) -> int:
+        """Serve /metrics on host:port (0 = a free port); returns the port."""
+        server, _thread = start_http_server(port, addr=host, registry=self.registry)
+        return int(server.server_address[1])
