@@ -69,7 +69,7 @@ class EmbeddedBroker:
             fut = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop)
             try:
                 fut.result(timeout)
-            except Exception:  # noqa: BLE001 - shutting down: nothing left to save
+            except Exception:
                 logging.getLogger(__name__).debug("broker shutdown error", exc_info=True)
             self._broker = None
         if self._thread.is_alive():

@@ -211,6 +211,16 @@ class RetentionSettings(Section):
     hourly_days: int = Field(3 * 366, ge=30, description="Hourly kWh roll-ups kept this long.")
 
 
+class AnalysisSettings(Section):
+    interval_seconds: float = Field(
+        300.0, ge=5, description="How often kWh and violations are recomputed."
+    )
+    max_gap_seconds: float = Field(
+        1800.0, gt=0, description="Longer spans between samples are gaps (missing), not bridged."
+    )
+    lookback_hours: float = Field(48.0, gt=0, description="Recomputed on each run.")
+
+
 class CollectorConfig(VeilleSettings):
     """The whole ``collector.toml``."""
 
@@ -223,6 +233,7 @@ class CollectorConfig(VeilleSettings):
     carbon: CarbonSettings = Field(default_factory=CarbonSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
 
 
 def load_config(path: Path | None = None) -> CollectorConfig:

@@ -1,0 +1,206 @@
+"""The collector service: wires broker, ingestion, SNMP polling, sinks, analysis and /metrics.
+
+Threads: the MQTT client's loop, one ingest worker, one asyncio loop for SNMP rounds (run by
+apscheduler), and an apscheduler background scheduler for analysis and retention jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from collector.broker import EmbeddedBroker
+from collector.config import CollectorConfig, SnmpTarget, load_config
+from collector.ingest.mqtt import MqttIngest
+from collector.ingest.pipeline import Ingestor, Sink
+from collector.ingest.validate import Limits
+from collector.inventory import Inventory, load_inventory
+from collector.ledger import Ledger
+from collector.metrics import CollectorMetrics
+from collector.model import Sample
+
+log = logging.getLogger(__name__)
+
+
+class CollectorApp:
+    """One collector process. ``start()`` raises clear errors; ``stop()`` is idempotent."""
+
+    def __init__(
+        self,
+        cfg: CollectorConfig,
+        inventory: Inventory | None = None,
+        *,
+        spool_dir: Path | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.inventory = inventory if inventory is not None else load_inventory(cfg.inventory)
+        self.metrics = CollectorMetrics()
+        self.ledger = Ledger(cfg.ledger.url)
+        self.spool_dir = spool_dir or Path("veille-spool")
+        self.broker: EmbeddedBroker | None = None
+        self.sink: Any = None
+        self.ingestor: Ingestor | None = None
+        self.mqtt: MqttIngest | None = None
+        self.metrics_port: int | None = None
+        self.mqtt_port = cfg.mqtt.port
+        self.poller: Any = None
+        self._snmp_loop: asyncio.AbstractEventLoop | None = None
+        self._snmp_thread: threading.Thread | None = None
+        self._jobs = BackgroundScheduler(timezone=UTC)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self, *, jobs: bool = True) -> None:
+        cfg = self.cfg
+        self.ledger.migrate()
+        if cfg.mqtt.embedded:
+            self.broker = EmbeddedBroker(cfg.mqtt.host, cfg.mqtt.port)
+            self.broker.start()
+            self.mqtt_port = self.broker.port
+        if cfg.metrics.enabled:
+            self.metrics_port = self.metrics.serve(cfg.metrics.host, cfg.metrics.port)
+        if cfg.timeseries.url:
+            from collector.sinks.timeseries import TimeseriesSink
+
+            self.sink = TimeseriesSink(
+                cfg.timeseries, spool_dir=self.spool_dir / "timeseries", tags_for=self.tags_for
+            )
+        self.ingestor = Ingestor(
+            self.ledger,
+            self.metrics,
+            sink=self.sink,
+            kind_of=self.kind_of,
+            limits=Limits(
+                max_payload_bytes=cfg.mqtt.max_payload_bytes,
+                max_clock_skew=timedelta(seconds=cfg.mqtt.max_clock_skew_seconds),
+                max_backlog=timedelta(days=cfg.mqtt.max_backlog_days),
+            ),
+        )
+        self.ingestor.start()
+        self.mqtt = MqttIngest(cfg.mqtt, self.ingestor, port=self.mqtt_port)
+        self.mqtt.start()
+        if cfg.snmp.targets:
+            self.start_snmp(cfg.snmp.targets)
+        if jobs:
+            self._jobs.add_job(
+                self.recompute,
+                "interval",
+                seconds=cfg.analysis.interval_seconds,
+                max_instances=1,
+                next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+            )
+            self._jobs.add_job(self.expire, "interval", hours=24, max_instances=1)
+            self._jobs.start()
+
+    def start_snmp(self, targets: Sequence[SnmpTarget]) -> None:
+        """Poll ``targets`` on the configured interval, on an asyncio loop of their own."""
+        from collector.snmp.poller import SnmpPoller
+
+        settings = self.cfg.snmp.model_copy(update={"targets": list(targets)})
+        self.poller = SnmpPoller(settings, self.on_snmp_samples)
+        loop = asyncio.new_event_loop()
+        self._snmp_loop = loop
+        scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
+        self.poller.schedule(scheduler)
+
+        def _run() -> None:
+            asyncio.set_event_loop(loop)
+            scheduler.start()
+            loop.run_forever()
+            scheduler.shutdown(wait=False)
+
+        self._snmp_thread = threading.Thread(target=_run, name="snmp", daemon=True)
+        self._snmp_thread.start()
+
+    def stop(self) -> None:
+        if self._jobs.running:
+            self._jobs.shutdown(wait=True)
+        if self._snmp_loop is not None:
+            self._snmp_loop.call_soon_threadsafe(self._snmp_loop.stop)
+            if self._snmp_thread:
+                self._snmp_thread.join(10)
+            self._snmp_loop = None
+        if self.mqtt is not None:
+            self.mqtt.stop()
+            self.mqtt = None
+        if self.ingestor is not None:
+            self.ingestor.stop()
+            self.ingestor = None
+        if self.sink is not None:
+            self.sink.close()
+            self.sink = None
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+        self.ledger.close()
+
+    # -- callbacks and jobs ---------------------------------------------------------------
+
+    def on_snmp_samples(self, samples: list[Sample]) -> None:
+        self.ledger.write_samples(samples)
+        self.metrics.readings.labels("snmp").inc(len(samples))
+        sink: Sink | None = self.sink
+        if sink is not None:
+            sink.write(samples)
+
+    def kind_of(self, device_id: str) -> str | None:
+        d = self.inventory.get(device_id)
+        return d.kind if d else None
+
+    def tags_for(self, device_id: str) -> dict[str, str]:
+        d = self.inventory.get(device_id)
+        if d is None:
+            return {"domain": self.inventory.domain_of(device_id)}
+        tags = {"domain": d.effective_domain, "kind": d.kind}
+        if d.site:
+            tags["site"] = d.site
+        if d.datacentre:
+            tags["datacentre"] = d.datacentre
+        return tags
+
+    def recompute(self, now: datetime | None = None) -> None:
+        from collector.jobs import recompute
+
+        now = now or datetime.now(UTC)
+        start = now - timedelta(hours=self.cfg.analysis.lookback_hours)
+        recompute(self.ledger, self.inventory, self.cfg, start=start, end=now, now=now)
+
+    def expire(self) -> None:
+        now = datetime.now(UTC)
+        raw, hourly = self.ledger.expire(
+            now - timedelta(days=self.cfg.retention.raw_days),
+            now - timedelta(days=self.cfg.retention.hourly_days),
+        )
+        log.info("retention: deleted %d raw rows and %d hourly rows", raw, hourly)
+
+
+def run_service(config: Path | None) -> int:
+    """``veille-collector run``: start, then serve until SIGINT/SIGTERM."""
+    logging.getLogger().setLevel(logging.INFO)
+    cfg = load_config(config)
+    app = CollectorApp(cfg)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    app.start()
+    log.info(
+        "collector up: MQTT %s:%s, ledger %s, /metrics on %s",
+        cfg.mqtt.host,
+        app.mqtt_port,
+        cfg.ledger.url,
+        app.metrics_port,
+    )
+    try:
+        stop.wait()
+    finally:
+        app.stop()
+    return 0

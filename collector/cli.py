@@ -1,0 +1,164 @@
+"""``veille-collector``: the service and the operator's commands.
+
+veille-collector run [-c collector.toml]      the collector service
+veille-collector demo [--keep-running]        embedded broker + simulated fleet + report
+veille-collector schema                       JSON Schema of the wire format (v1)
+veille-collector check-config [-c F]          validate config and inventory, name each bad key
+veille-collector dead-letters [-c F]          rejected messages with their reasons
+veille-collector poll HOST:PORT [...]         poll one SNMP device with its detected profile
+veille-collector report [-c F] [--quarter]    write CSV/HTML reports from the ledger
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from agent.settings import ConfigError
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=None,
+        help="collector TOML file (default: embedded defaults)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="veille-collector",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run the collector service")
+    _config_arg(p)
+
+    p = sub.add_parser("demo", help="run the whole pipeline on a simulated fleet")
+    p.add_argument("--output", type=Path, default=Path("demo-output"))
+    p.add_argument(
+        "--live-seconds",
+        type=float,
+        default=45.0,
+        help="how long the live part runs after the replayed week",
+    )
+    p.add_argument("--keep-running", action="store_true", help="keep serving after the report")
+    p.add_argument("--seed", type=int, default=7)
+
+    sub.add_parser("schema", help="print the JSON Schema of wire format v1")
+
+    p = sub.add_parser("check-config", help="validate the config and the inventory")
+    _config_arg(p)
+
+    p = sub.add_parser("dead-letters", help="list rejected messages with their reasons")
+    _config_arg(p)
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("poll", help="poll one SNMP device and print its power, energy, uptime")
+    p.add_argument("target", help="HOST:PORT (port defaults to 161)")
+    p.add_argument("--community", default=None)
+    p.add_argument("--v3-user")
+    p.add_argument("--v3-auth-key")
+    p.add_argument("--v3-priv-key")
+    p.add_argument("--v3-auth-protocol", default="SHA")
+    p.add_argument("--v3-priv-protocol", default="AES")
+    p.add_argument("--timeout", type=float, default=2.0)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("report", help="write the energy report from the ledger")
+    _config_arg(p)
+    p.add_argument("--output", type=Path, default=Path("report-output"))
+    p.add_argument("--days", type=float, default=7.0, help="period: the last N days")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        print(f"configuration error in {exc.source}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "schema":
+        from agent.schema import Telemetry
+
+        print(json.dumps(Telemetry.model_json_schema(by_alias=True), indent=2))
+        return 0
+    if args.command == "check-config":
+        from collector.commands import check_config
+
+        return check_config(args.config)
+    if args.command == "dead-letters":
+        from collector.commands import dead_letters
+
+        return dead_letters(args.config, args.limit, args.json)
+    if args.command == "poll":
+        return _poll(args)
+    if args.command == "run":
+        from collector.app import run_service
+
+        return run_service(args.config)
+    if args.command == "report":
+        from collector.commands import report
+
+        return report(args.config, args.output, args.days)
+    if args.command == "demo":
+        from collector.demo import run_demo
+
+        return run_demo(
+            output=args.output,
+            live_seconds=args.live_seconds,
+            keep_running=args.keep_running,
+            seed=args.seed,
+        )
+    raise AssertionError(args.command)
+
+
+def _poll(args: argparse.Namespace) -> int:
+    from pydantic import SecretStr
+
+    from collector.config import SnmpV3
+    from collector.snmp.cli import poll_command
+
+    v3 = None
+    if args.v3_user:
+        if not (args.v3_auth_key and args.v3_priv_key):
+            print("--v3-user needs --v3-auth-key and --v3-priv-key (authPriv)", file=sys.stderr)
+            return 2
+        v3 = SnmpV3(
+            user=args.v3_user,
+            auth_key=SecretStr(args.v3_auth_key),
+            priv_key=SecretStr(args.v3_priv_key),
+            auth_protocol=args.v3_auth_protocol,
+            priv_protocol=args.v3_priv_protocol,
+        )
+    elif not args.community:
+        print("give --community (SNMP v2c) or --v3-user (SNMP v3 authPriv)", file=sys.stderr)
+        return 2
+    return poll_command(
+        args.target, community=args.community, v3=v3, as_json=args.json, timeout=args.timeout
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

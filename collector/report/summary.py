@@ -1,0 +1,157 @@
+"""The figures a report shows, read from the ledger for one period.
+
+kWh per domain (each kWh counted once through nested meters), PUE per datacentre, carbon
+(location- and market-based), sleep violators with their evidence, the measured and estimated
+shares, unassigned devices and rejected messages.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from collector.analysis.carbon import CarbonFigure, emissions
+from collector.analysis.energy import HourlyEnergy
+from collector.analysis.rollup import DomainEnergy, PueResult, kwh_by_domain, pue_by_datacentre
+from collector.config import CollectorConfig
+from collector.inventory import Inventory
+from collector.ledger import Ledger
+from collector.ledger.store import DeadLetter, utc
+from collector.metering import counted
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationRow:
+    device_id: str
+    domain: str
+    window_start: datetime
+    window_end: datetime
+    awake_seconds: float
+    max_idle_seconds: float
+    blockers: tuple[str, ...]
+    evidence: str
+    resolved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Violator:
+    device_id: str
+    domain: str
+    windows: int
+    awake_hours: float
+    blockers: tuple[str, ...]
+    latest_evidence: str
+
+
+@dataclass
+class Summary:
+    start: datetime
+    end: datetime
+    generated_at: datetime
+    domains: list[DomainEnergy]
+    pue: list[PueResult]
+    carbon: list[CarbonFigure]
+    violations: list[ViolationRow]
+    violators: list[Violator]
+    devices_reporting: int
+    unassigned: list[str]
+    dead_letters: list[DeadLetter]
+    per_device: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_kwh(self) -> float:
+        return sum(d.kwh for d in self.domains)
+
+    @property
+    def measured_share(self) -> float:
+        total = self.total_kwh
+        return sum(d.measured_kwh for d in self.domains) / total if total else 0.0
+
+    @property
+    def estimated_share(self) -> float:
+        total = self.total_kwh
+        return sum(d.estimated_kwh for d in self.domains) / total if total else 0.0
+
+
+def _hourly(rows: list[Any]) -> list[HourlyEnergy]:
+    return [
+        HourlyEnergy(
+            device_id=r.device_id,
+            hour=utc(r.hour),
+            kwh=r.kwh,
+            coverage=r.coverage,
+            measured_kwh=r.measured_kwh,
+            estimated_kwh=r.estimated_kwh,
+            source=r.source or "",
+            resets=r.resets,
+        )
+        for r in rows
+    ]
+
+
+def build_summary(
+    ledger: Ledger,
+    inventory: Inventory,
+    cfg: CollectorConfig,
+    *,
+    start: datetime,
+    end: datetime,
+    top: int = 10,
+) -> Summary:
+    hourly = _hourly(ledger.hourly_rows(start, end))
+    counted_rows = counted(hourly, inventory)
+    domains = sorted(kwh_by_domain(counted_rows, inventory), key=lambda d: -d.kwh)
+    pue = pue_by_datacentre(hourly, inventory, start=start, end=end, factors=cfg.carbon.factors)
+    total = sum(d.kwh for d in domains)
+    per_device: dict[str, float] = defaultdict(float)
+    for h in hourly:
+        per_device[h.device_id] += h.kwh
+
+    violations = [
+        ViolationRow(
+            device_id=r.device_id,
+            domain=inventory.domain_of(r.device_id),
+            window_start=utc(r.window_start),
+            window_end=utc(r.window_end),
+            awake_seconds=r.awake_seconds or 0.0,
+            max_idle_seconds=r.max_idle_seconds or 0.0,
+            blockers=tuple(r.blockers or ()),
+            evidence=r.evidence or "",
+            resolved=r.resolved_at is not None,
+        )
+        for r in ledger.violation_rows(start, end)
+    ]
+    windows = Counter(v.device_id for v in violations)
+    violators = []
+    for device_id, n in windows.most_common():
+        mine = [v for v in violations if v.device_id == device_id]
+        blockers = tuple(sorted({b for v in mine for b in v.blockers}))
+        violators.append(
+            Violator(
+                device_id=device_id,
+                domain=inventory.domain_of(device_id),
+                windows=n,
+                awake_hours=sum(v.awake_seconds for v in mine) / 3600,
+                blockers=blockers,
+                latest_evidence=max(mine, key=lambda v: v.window_start).evidence,
+            )
+        )
+    violators.sort(key=lambda v: (-v.awake_hours, v.device_id))
+
+    seen = {r.device_id for r in ledger.devices()}
+    return Summary(
+        start=start,
+        end=end,
+        generated_at=datetime.now(UTC),
+        domains=domains,
+        pue=pue,
+        carbon=emissions(total, cfg.carbon.factors),
+        violations=violations,
+        violators=violators[:top],
+        devices_reporting=len(seen),
+        unassigned=sorted(d for d in seen if inventory.get(d) is None),
+        dead_letters=ledger.dead_letters(20),
+        per_device=dict(per_device),
+    )

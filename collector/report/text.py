@@ -1,0 +1,69 @@
+"""The summary as terminal text: what the demo and ``veille-collector report`` print."""
+
+from __future__ import annotations
+
+from collector.report.summary import Summary
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+def render_text(s: Summary) -> str:
+    out = [
+        f"Period {s.start:%Y-%m-%d %H:%M} → {s.end:%Y-%m-%d %H:%M} UTC, "
+        f"{s.devices_reporting} devices reporting"
+    ]
+    out.append("")
+    out.append("kWh per domain (domaine du SI)")
+    out.append(f"  {'domain':38} {'kWh':>10} {'measured':>9} {'coverage':>9} {'devices':>8}")
+    for d in s.domains:
+        share = d.measured_kwh / d.kwh if d.kwh else 0.0
+        out.append(
+            f"  {d.domain:38} {d.kwh:10.2f} {_pct(share):>9} {_pct(d.coverage):>9} {d.devices:>8}"
+        )
+    out.append(f"  {'total':38} {s.total_kwh:10.2f}")
+    out.append(
+        f"  measured share {_pct(s.measured_share)}, estimated share {_pct(s.estimated_share)}"
+    )
+    out.append("")
+    out.append("PUE per datacentre (E_DC / E_IT, ISO/IEC 30134-2)")
+    if not s.pue:
+        out.append("  no datacentre with both facility and IT meters")
+    for p in s.pue:
+        value = f"{p.pue:.2f}" if p.pue is not None else "n/a"
+        kind = "interim " if p.interim else ""
+        out.append(
+            f"  {p.datacentre}: {kind}PUE {value} ({p.category}); facility "
+            f"{p.facility_kwh:.2f} kWh, IT {p.it_kwh:.2f} kWh, coverage "
+            f"{_pct(p.coverage)}"
+        )
+    out.append("")
+    out.append("Carbon (GHG Protocol scope 2, both methods)")
+    for c in s.carbon:
+        out.append(
+            f"  {c.method}-based, {c.name}: {c.kg_co2e:.1f} kgCO2e at {c.g_per_kwh:g} "
+            f"g/kWh ({c.source}, {c.year})"
+        )
+    out.append("")
+    out.append(
+        f"Sleep-policy violations: {len(s.violations)} windows, "
+        f"{len({v.device_id for v in s.violations})} devices"
+    )
+    for v in s.violators:
+        blockers = ", ".join(v.blockers) or "none reported"
+        out.append(
+            f"  {v.device_id} ({v.domain}): {v.windows} windows, "
+            f"{v.awake_hours:.1f} h awake; blockers: {blockers}"
+        )
+        out.append(f"      e.g. {v.latest_evidence}")
+    if s.unassigned:
+        out.append("")
+        out.append(
+            f"Unassigned devices (reporting, not in the inventory): {', '.join(s.unassigned)}"
+        )
+    out.append("")
+    out.append(f"Dead letters (rejected messages): {len(s.dead_letters)}")
+    for d in s.dead_letters[:5]:
+        out.append(f"  {d.topic}: {d.reason}")
+    return "\n".join(out)
