@@ -219,6 +219,12 @@ class AnalysisSettings(Section):
         1800.0, gt=0, description="Longer spans between samples are gaps (missing), not bridged."
     )
     lookback_hours: float = Field(48.0, gt=0, description="Recomputed on each run.")
+    pue_min_hour_coverage: float = Field(
+        0.99,
+        gt=0,
+        le=1,
+        description="An hour counts toward PUE when every meter covers this share.",
+    )
 
 
 class CollectorConfig(VeilleSettings):

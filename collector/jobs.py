@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from collector.analysis.energy import hourly_energy
-from collector.analysis.sleep import StateObservation, find_violations
+from collector.analysis.sleep import StateObservation, find_violations, resolutions
 from collector.config import CollectorConfig, PolicyGroup
 from collector.inventory import Device, Inventory
 from collector.ledger import Ledger
@@ -104,6 +104,7 @@ def recompute(
         # One extra day back, so a window that began before the period is judged whole.
         obs = _observations(ledger.states_for(device_id, start - timedelta(days=1), end))
         found = find_violations(obs, device, group[0], group[1], cfg.policy, now=now)
+        resolved = resolutions(found, obs, device, group[0], group[1], cfg.policy, now=now)
         ledger.replace_violations(
             device_id,
             [
@@ -117,28 +118,11 @@ def recompute(
                     "blockers": list(v.blockers),
                     "target_state": v.target_state,
                     "evidence": v.evidence,
-                    "resolved_at": None,
+                    "resolved_at": resolved.get((v.device_id, v.window_start)),
                 }
                 for v in found
             ],
         )
         n_viol += len(found)
-        _resolve_if_compliant(ledger, device_id, obs, found, now)
     log.info("analysis: %d devices, %d device-hours, %d violations", len(devices), n_hours, n_viol)
     return JobReport(len(devices), n_hours, n_viol)
-
-
-def _resolve_if_compliant(
-    ledger: Ledger, device_id: str, obs: list[StateObservation], found: list[Any], now: datetime
-) -> None:
-    """Violations resolve by themselves: once the device has slept since a violation's window
-    ended, and no later window is in breach, the earlier ones are marked resolved."""
-    if not obs:
-        return
-    last_breach_end = max((v.window_end for v in found), default=None)
-    slept_ends = [end for o in obs for _start, end in o.slept]
-    if not slept_ends:
-        return
-    latest_sleep = max(slept_ends)
-    if last_breach_end is None or latest_sleep > last_breach_end:
-        ledger.resolve_violations(device_id, before=latest_sleep, at=now)

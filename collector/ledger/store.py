@@ -214,20 +214,6 @@ class Ledger:
             if rows:
                 conn.execute(t.violations.insert(), [{"device_id": device_id, **r} for r in rows])
 
-    def resolve_violations(self, device_id: str, before: datetime, at: datetime) -> int:
-        """Mark a device's open violations of windows ending before ``before`` resolved."""
-        with self.engine.begin() as conn:
-            res = conn.execute(
-                update(t.violations)
-                .where(
-                    t.violations.c.device_id == device_id,
-                    t.violations.c.resolved_at.is_(None),
-                    t.violations.c.window_end <= before,
-                )
-                .values(resolved_at=at)
-            )
-        return int(res.rowcount)
-
     def expire(self, raw_before: datetime, hourly_before: datetime) -> tuple[int, int]:
         """Delete raw samples, states and message ids older than ``raw_before`` and hourly
         roll-ups older than ``hourly_before``. Returns (raw rows, hourly rows) deleted."""

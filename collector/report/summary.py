@@ -19,7 +19,6 @@ from collector.config import CollectorConfig
 from collector.inventory import Inventory
 from collector.ledger import Ledger
 from collector.ledger.store import DeadLetter, utc
-from collector.metering import counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +100,15 @@ def build_summary(
     top: int = 10,
 ) -> Summary:
     hourly = _hourly(ledger.hourly_rows(start, end))
-    counted_rows = counted(hourly, inventory)
-    domains = sorted(kwh_by_domain(counted_rows, inventory), key=lambda d: -d.kwh)
-    pue = pue_by_datacentre(hourly, inventory, start=start, end=end, factors=cfg.carbon.factors)
+    domains = sorted(kwh_by_domain(hourly, inventory), key=lambda d: -d.kwh)
+    pue = pue_by_datacentre(
+        hourly,
+        inventory,
+        start=start,
+        end=end,
+        factors=cfg.carbon.factors,
+        min_hour_coverage=cfg.analysis.pue_min_hour_coverage,
+    )
     total = sum(d.kwh for d in domains)
     per_device: dict[str, float] = defaultdict(float)
     for h in hourly:

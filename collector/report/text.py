@@ -64,6 +64,6 @@ def render_text(s: Summary) -> str:
         )
     out.append("")
     out.append(f"Dead letters (rejected messages): {len(s.dead_letters)}")
-    for d in s.dead_letters[:5]:
-        out.append(f"  {d.topic}: {d.reason}")
+    for dead in s.dead_letters[:5]:
+        out.append(f"  {dead.topic}: {dead.reason}")
     return "\n".join(out)

@@ -1,0 +1,181 @@
+"""PUE, REF and CUE per datacentre over a period (reads kWh per hour, writes ratios).
+
+PUE = E_DC / E_IT (ISO/IEC 30134-2, EN 50600-4-2), both energies in kWh over the same period.
+Devices with ``pue_role = "facility"`` meter the datacentre's whole input (E_DC); devices with
+``pue_role = "it"`` meter IT energy (E_IT). Only meters not behind another meter of the same
+side (``metered_by``) are summed, so no kWh is counted twice.
+
+Same period: an hour counts only when every meter of both sides has data for at least
+``min_hour_coverage`` of it; ``coverage`` is the share of the period's hours that counted.
+The measurement category comes from where IT energy is taken: UPS output (1), PDU output (2),
+IT equipment input (3). A period shorter than 12 months gives an *interim* PUE.
+REF = renewable energy / E_DC (30134-3), from the contract's renewable share (0..1).
+CUE = kg CO2e of the datacentre's energy / E_IT kWh (30134-8), one per emission factor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from collector.analysis.energy import HourlyEnergy
+from collector.analysis.meters import upstream
+from collector.analysis.periods import hours_in, is_interim
+from collector.config import EmissionFactor
+from collector.inventory import Device, Inventory
+
+#: Device kind -> measurement category of IT energy; any other kind is category 3.
+CATEGORY_BY_KIND: dict[str, int] = {"ups": 1, "pdu": 2}
+CATEGORY_LABELS: dict[int, str] = {
+    1: "category 1 (UPS output)",
+    2: "category 2 (PDU output)",
+    3: "category 3 (IT equipment input)",
+}
+NO_IT_METER = "no IT meter"
+MAX_LISTED = 5
+
+
+@dataclass(frozen=True, slots=True)
+class PueResult:
+    """One datacentre over [start, end) (UTC). Energies in kWh over the matched hours only.
+
+    ``pue`` is None without a facility meter or IT energy; ``ref`` is a share (0..1);
+    ``cue_kg_per_kwh`` maps an emission factor's name to kg CO2e per IT kWh.
+    """
+
+    datacentre: str
+    start: datetime
+    end: datetime
+    facility_kwh: float
+    it_kwh: float
+    pue: float | None
+    category: str
+    interim: bool
+    coverage: float
+    ref: float | None
+    cue_kg_per_kwh: dict[str, float]
+    hours: int = 0
+    notes: tuple[str, ...] = ()
+
+
+def _top_level(side: list[Device], inventory: Inventory) -> list[Device]:
+    ids = {d.id for d in side}
+    return [d for d in side if not ids.intersection(upstream(d.id, inventory))]
+
+
+def _category(it_meters: Sequence[Device]) -> tuple[str, list[str]]:
+    found = sorted({CATEGORY_BY_KIND.get(d.kind, 3) for d in it_meters})
+    if not found:
+        return NO_IT_METER, []
+    notes = []
+    if len(found) > 1:
+        cats = ", ".join(str(c) for c in found)
+        notes.append(f"mixed IT measurement points (categories {cats}): labelled the lowest")
+    return CATEGORY_LABELS[found[0]], notes
+
+
+def _missing_notes(
+    meters: Sequence[Device], good: dict[str, set[datetime]], total: int
+) -> list[str]:
+    gaps = [(d.id, total - len(good.get(d.id, ()))) for d in meters]
+    gaps = [(i, n) for i, n in gaps if n > 0]
+    listed = [f"{i}: {n} h without complete data" for i, n in gaps[:MAX_LISTED]]
+    if len(gaps) > MAX_LISTED:
+        listed.append(f"and {len(gaps) - MAX_LISTED} more meters with missing hours")
+    return listed
+
+
+def _one(
+    dc: str,
+    devices: list[Device],
+    rows: dict[tuple[str, datetime], HourlyEnergy],
+    good: dict[str, set[datetime]],
+    inventory: Inventory,
+    start: datetime,
+    end: datetime,
+    share: float | None,
+    factors: dict[str, EmissionFactor],
+) -> PueResult:
+    fac = _top_level([d for d in devices if d.pue_role == "facility"], inventory)
+    it = _top_level([d for d in devices if d.pue_role == "it"], inventory)
+    matched: set[datetime] = set()
+    if fac and it:
+        matched = set.intersection(*(good.get(d.id, set()) for d in fac + it))
+    fac_kwh = sum(rows[(d.id, h)].kwh for d in fac for h in matched)
+    it_kwh = sum(rows[(d.id, h)].kwh for d in it for h in matched)
+    estimated = sum(rows[(d.id, h)].estimated_kwh for d in fac + it for h in matched)
+    total = hours_in(start, end)
+    category, notes = _category(it)
+    interim = is_interim(start, end)
+    if not fac:
+        notes.append("no facility meter: PUE needs E_DC")
+    if interim:
+        notes.append("interim: period shorter than 12 months")
+    if estimated > 0:
+        notes.append(f"{estimated:.1f} kWh of the energies are estimated, not measured")
+    notes += _missing_notes(fac + it, good, total)
+    pue = fac_kwh / it_kwh if fac and it_kwh > 0 else None
+    cue = {}
+    if pue is not None:
+        cue = {n: fac_kwh * f.g_co2e_per_kwh / 1000 / it_kwh for n, f in sorted(factors.items())}
+    return PueResult(
+        datacentre=dc,
+        start=start,
+        end=end,
+        facility_kwh=fac_kwh,
+        it_kwh=it_kwh,
+        pue=pue,
+        category=category,
+        interim=interim,
+        coverage=len(matched) / total if total else 0.0,
+        ref=share if share is not None and fac_kwh > 0 else None,
+        cue_kg_per_kwh=cue,
+        hours=len(matched),
+        notes=tuple(notes),
+    )
+
+
+def pue_by_datacentre(
+    hourly: Iterable[HourlyEnergy],
+    inventory: Inventory,
+    *,
+    start: datetime,
+    end: datetime,
+    renewable_share: dict[str, float] | None = None,
+    factors: dict[str, EmissionFactor] | None = None,
+    min_hour_coverage: float = 0.99,
+) -> list[PueResult]:
+    """PUE of every datacentre of the inventory over [start, end) (UTC), sorted by name.
+
+    ``renewable_share``: datacentre -> renewable share of its supply (0..1), for REF.
+    ``factors``: emission factors by name, for CUE. Raises ValueError on a bad share or period.
+    """
+    if end <= start:
+        raise ValueError("end must be after start")
+    for dc, share in (renewable_share or {}).items():
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"renewable_share[{dc!r}] must be between 0 and 1")
+    rows = {(r.device_id, r.hour): r for r in hourly if start <= r.hour < end}
+    good: dict[str, set[datetime]] = {}
+    for (device_id, hour), r in rows.items():
+        if r.coverage >= min_hour_coverage:
+            good.setdefault(device_id, set()).add(hour)
+    by_dc: dict[str, list[Device]] = {}
+    for d in inventory.devices.values():
+        if d.datacentre and d.pue_role != "none":
+            by_dc.setdefault(d.datacentre, []).append(d)
+    return [
+        _one(
+            dc,
+            by_dc[dc],
+            rows,
+            good,
+            inventory,
+            start,
+            end,
+            (renewable_share or {}).get(dc),
+            factors or {},
+        )
+        for dc in sorted(by_dc)
+    ]
