@@ -263,14 +263,14 @@ class Ledger:
         """Devices with samples or states in [start, end)."""
         with self.engine.connect() as conn:
             a = conn.execute(
-                select(t.samples.c.device_id.distinct()).where(
-                    t.samples.c.ts >= start, t.samples.c.ts < end
-                )
+                select(t.samples.c.device_id)
+                .distinct()
+                .where(t.samples.c.ts >= start, t.samples.c.ts < end)
             ).scalars()
             b = conn.execute(
-                select(t.states.c.device_id.distinct()).where(
-                    t.states.c.ts >= start, t.states.c.ts < end
-                )
+                select(t.states.c.device_id)
+                .distinct()
+                .where(t.states.c.ts >= start, t.states.c.ts < end)
             ).scalars()
             return sorted(set(a) | set(b))
 
