@@ -1,0 +1,37 @@
+"""Sinks: where the collector sends every stored sample besides the ledger.
+
+A sink takes batches of :class:`collector.model.Sample` (SI values, UTC timestamps) and owns
+its own buffering, retries and drop counters. ``SINKS`` names the implementations; each module
+is imported only when configured, so the ledger-only quickstart needs no time-series client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from collector.model import Sample
+
+
+class Sink(Protocol):
+    """The contract every sink meets."""
+
+    def write(self, batch: Sequence[Sample]) -> None:
+        """Queue a batch; returns quickly, never drops silently."""
+        ...
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything queued so far is delivered; False if ``timeout`` s passed."""
+        ...
+
+    def close(self) -> None:
+        """Deliver or persist what is queued, then release the connection."""
+        ...
+
+
+# name in config -> "module:Class"; imported lazily by whoever starts the sink
+SINKS: dict[str, str] = {
+    "timeseries": "collector.sinks.timeseries:TimeseriesSink",
+}
+
+__all__ = ["SINKS", "Sink"]

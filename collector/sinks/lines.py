@@ -1,0 +1,83 @@
+"""Samples to InfluxDB line protocol, one line per sample, timestamps in nanoseconds.
+
+Every sample becomes ``<measurement>,<tags> <metric>=<value> <unix ns>``: the measurement is
+``TimeseriesSettings.measurement`` ("veille") and the field is the sample's metric, so
+VictoriaMetrics names the series ``veille_power_watts`` and InfluxDB keeps one ``veille``
+table with a column per metric. Values stay in the SI unit their metric name carries.
+
+Tags: ``device_id``, ``source``, ``quality``, ``component`` (when set), plus whatever the
+inventory gives for the device (domain, site, kind, datacentre). The sample's own tags win over
+inventory tags of the same name; empty tag values are left out, as line protocol requires.
+Escaping is influxdb-client's (``Point``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from influxdb_client.client.write.point import Point
+from influxdb_client.domain.write_precision import WritePrecision
+
+from collector.model import Sample
+
+PRECISION = WritePrecision.NS
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NS_PER_US = 1_000
+
+TagsFor = Callable[[str], dict[str, str]]
+
+
+def no_tags(device_id: str) -> dict[str, str]:
+    """The default inventory lookup: no extra tags."""
+    return {}
+
+
+def unix_ns(ts: datetime) -> int:
+    """Nanoseconds since the epoch, exact (integer arithmetic; datetimes carry microseconds)."""
+    if ts.tzinfo is None:
+        raise ValueError(f"naive timestamp {ts.isoformat()}: samples must be timezone-aware")
+    return (ts - _EPOCH) // timedelta(microseconds=1) * _NS_PER_US
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A batch as line protocol, and how many samples could not be encoded (not finite)."""
+
+    lines: list[str]
+    skipped: int
+
+
+def payload(lines: Sequence[str]) -> bytes:
+    """The request body for some lines: UTF-8, one line per sample, newline-terminated."""
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+def _line(measurement: str, tags: dict[str, str], field: str, value: float, ns: int) -> str:
+    point = Point(measurement)  # type: ignore[no-untyped-call]
+    for key, tag in tags.items():
+        point.tag(key, tag)  # type: ignore[no-untyped-call]
+    point.field(field, value).time(ns, PRECISION)  # type: ignore[no-untyped-call]
+    return str(point.to_line_protocol())  # type: ignore[no-untyped-call]
+
+
+def encode(batch: Sequence[Sample], measurement: str, tags_for: TagsFor = no_tags) -> Encoded:
+    """Encode a batch; the inventory is asked once per device per batch."""
+    device_tags: dict[str, dict[str, str]] = {}
+    out: list[str] = []
+    skipped = 0
+    for s in batch:
+        value = float(s.value)
+        if not math.isfinite(value):
+            skipped += 1
+            continue
+        extra = device_tags.get(s.device_id)
+        if extra is None:
+            extra = device_tags[s.device_id] = dict(tags_for(s.device_id))
+        tags = {**extra, "device_id": s.device_id, "source": s.source, "quality": str(s.quality)}
+        if s.component:
+            tags["component"] = s.component
+        out.append(_line(measurement, tags, s.metric, value, unix_ns(s.ts)))
+    return Encoded(out, skipped)

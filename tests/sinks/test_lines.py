@@ -1,0 +1,61 @@
+"""Samples become line protocol with the right name, tags, value and nanosecond timestamp."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from agent.schema import Quality
+from collector.model import Sample
+from collector.sinks.lines import encode, payload, unix_ns
+
+TS = datetime(2024, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+def sample(**kw: object) -> Sample:
+    base: dict[str, object] = {
+        "device_id": "pc-001",
+        "ts": TS,
+        "metric": "power_watts",
+        "value": 42.5,
+        "source": "rapl",
+        "quality": Quality.MEASURED,
+    }
+    base.update(kw)
+    return Sample(**base)  # type: ignore[arg-type]
+
+
+def test_unix_ns_is_exact_and_zone_independent() -> None:
+    assert unix_ns(TS) == 1_709_294_400_123_456_000
+    paris = TS.astimezone(timezone(timedelta(hours=1)))
+    assert unix_ns(paris) == unix_ns(TS)
+    with pytest.raises(ValueError, match="naive"):
+        unix_ns(TS.replace(tzinfo=None))
+
+
+def test_one_line_per_sample_with_tags_and_field() -> None:
+    enc = encode([sample(component="package-0")], "veille", lambda d: {"site": "mairie"})
+    assert enc.skipped == 0
+    assert enc.lines == [
+        "veille,component=package-0,device_id=pc-001,quality=measured,site=mairie,source=rapl "
+        "power_watts=42.5 1709294400123456000"
+    ]
+
+
+def test_sample_tags_win_and_empty_tags_are_left_out() -> None:
+    def inventory(device_id: str) -> dict[str, str]:
+        return {"device_id": "spoofed", "datacentre": "", "site": "Hôtel de ville, aile B"}
+
+    (line,) = encode([sample()], "veille", inventory).lines
+    assert "device_id=pc-001" in line and "spoofed" not in line
+    assert "datacentre" not in line and "component" not in line
+    assert r"site=Hôtel\ de\ ville\,\ aile\ B" in line
+
+
+def test_non_finite_values_are_counted_not_written() -> None:
+    enc = encode([sample(value=float("nan")), sample(value=float("inf")), sample()], "veille")
+    assert enc.skipped == 2
+    assert len(enc.lines) == 1
+    assert payload(enc.lines) == (enc.lines[0] + "\n").encode()
+    assert payload([]) == b""
