@@ -6,7 +6,12 @@ Names end in base units; counters end in ``_total``. Readings per second is
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 
 class CollectorMetrics:
@@ -56,7 +61,31 @@ class CollectorMetrics:
             "veille_collector_devices_online", "Devices whose status is online", registry=r
         )
 
+    def watch_sink(self, stats: Callable[[], Any]) -> None:
+        """Export the time-series sink's counters, read from ``stats()`` at scrape time."""
+        self.registry.register(_SinkCollector(stats))
+
     def serve(self, host: str, port: int) -> int:
         """Serve /metrics on host:port (0 = a free port); returns the port."""
         server, _thread = start_http_server(port, addr=host, registry=self.registry)
         return int(server.server_address[1])
+
+
+class _SinkCollector(Collector):
+    def __init__(self, stats: Callable[[], Any]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        st = self._stats()
+        for name, value, doc in (
+            ("written", st.written_total, "Samples written to the time-series store"),
+            ("spooled", st.spooled_total, "Samples spooled to disk while the store was down"),
+            ("dropped", st.dropped_total, "Samples dropped (spool full, rejected by the store)"),
+            ("errors", st.errors_total, "Failed writes to the time-series store"),
+        ):
+            yield CounterMetricFamily(f"veille_collector_sink_{name}", doc, value=value)
+        yield GaugeMetricFamily(
+            "veille_collector_sink_spool_bytes",
+            "Batches waiting on disk, in bytes",
+            value=st.spool.size_bytes,
+        )

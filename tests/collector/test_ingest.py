@@ -105,7 +105,9 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
     led.close()
 
 
-def _publish(port: int, messages: list[tuple[str, bytes]], *, protocol: int) -> None:
+def _publish(
+    port: int, messages: list[tuple[str, bytes]], *, protocol: mqtt.MQTTProtocolVersion
+) -> None:
     pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-pub", protocol=protocol)
     pub.connect("127.0.0.1", port)
     pub.loop_start()
