@@ -21,10 +21,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from agent.config import AgentMqtt
-from agent.spool import Spool
 from agent.transport import Publisher
 
+from agent.config import AgentMqtt
+from agent.spool import Spool
 from collector.app import CollectorApp
 from collector.config import CollectorConfig
 from collector.inventory import load_inventory

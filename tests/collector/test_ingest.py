@@ -12,7 +12,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from agent.schema import Quality, Reading, Status, Telemetry, topic
 from collector.broker import EmbeddedBroker
@@ -106,7 +106,7 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 
 def _publish(
-    port: int, messages: list[tuple[str, bytes]], *, protocol: mqtt.MQTTProtocolVersion
+    port: int, messages: list[tuple[str, bytes]], *, protocol: MQTTProtocolVersion
 ) -> None:
     pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-pub", protocol=protocol)
     pub.connect("127.0.0.1", port)
