@@ -1,0 +1,195 @@
+"""Device profiles: which SNMP objects give a device's power (W) and energy, read from TOML.
+
+One file per vendor or MIB in ``collector/snmp/profiles/``. A profile says how to recognise a
+device (sysObjectID prefixes, or objects it answers) and where its power and energy are, with
+numeric OIDs only, the scale that turns a raw value into W or into the counter's unit, and
+the raw values that mean "unsupported" (APC answers -1). Adding a vendor is a new TOML file
+plus a recorded walk for its test, not new code (STYLE.md point 6).
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from agent.settings import format_errors
+from collector.snmp.snmprec import Oid, format_oid, parse_oid
+
+PROFILES_DIR = Path(__file__).parent / "profiles"
+
+#: Joules per raw unit of each energy counter unit.
+JOULES_PER_UNIT = {"Wh": 3600.0, "kWh": 3.6e6, "0.1kWh": 3.6e5, "0.01kWh": 3.6e4}
+
+
+def _numeric_oid(text: str) -> str:
+    return format_oid(parse_oid(text))
+
+
+NumericOid = Annotated[str, AfterValidator(_numeric_oid)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scaling(_Model):
+    """A column read at the same row index as the value, that scales it.
+
+    ``decimal_digits``: divide by 10**v (Raritan decimalDigits, ENTITY-SENSOR precision);
+    ``power10``: multiply by 10**v (EMAN UnitMultiplier);
+    ``entity_scale``: multiply by 10**(3*(v-9)) (ENTITY-SENSOR scale: units(9), kilo(10)).
+    """
+
+    column: NumericOid
+    rule: Literal["decimal_digits", "power10", "entity_scale"]
+
+
+class RowFilter(_Model):
+    """Keep only the rows where ``column`` (same row index) equals ``equals``."""
+
+    column: NumericOid
+    equals: int
+
+
+class ObjectSpec(_Model):
+    """One SNMP object: a scalar (GET) or a table column (walked, one value per row).
+
+    value = raw * multiplier / divisor, then the ``scaling`` rules. Rows whose raw value is in
+    ``unsupported`` are dropped; an object with no row left does not answer. ``index_suffix``
+    keeps the rows whose index ends with these arcs (Raritan: sensor type 5 = W) and drops
+    them from the component name.
+    """
+
+    oid: NumericOid
+    table: bool = False
+    multiplier: float = Field(1.0, gt=0)
+    divisor: float = Field(1.0, gt=0)
+    unsupported: list[int] = Field(default_factory=list)
+    scaling: list[Scaling] = Field(default_factory=list)
+    only_if: RowFilter | None = None
+    index_suffix: list[int] = Field(default_factory=list)
+    component: str = Field("{index}", description="Component name; {index} = the row index.")
+
+    @property
+    def oid_tuple(self) -> Oid:
+        return parse_oid(self.oid)
+
+
+class PowerSpec(ObjectSpec):
+    """Power in W after scaling. ``total`` objects are tried in order, the first that answers
+    is the device total (its rows summed); ``breakdown`` objects (outlets, phases) are reported
+    per component and never added to the total."""
+
+    role: Literal["total", "breakdown"] = "total"
+    source: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")
+    note: str = ""
+
+
+class EnergySpec(ObjectSpec):
+    """An energy counter, one per row; ``unit`` is the counter's unit after scaling."""
+
+    unit: Literal["Wh", "kWh", "0.1kWh", "0.01kWh"]
+    counter_bits: Literal[32, 64] | None = Field(
+        None, description="Wraps at 2**bits raw units; unset: never wraps (a fall is a reset)."
+    )
+    resettable: bool = False
+    reset_marker: NumericOid | None = Field(
+        None, description="Column whose change means the counter was reset (a reset date)."
+    )
+    note: str = ""
+
+    @property
+    def joules_per_unit(self) -> float:
+        return JOULES_PER_UNIT[self.unit]
+
+
+class MatchRules(_Model):
+    sys_object_id: list[NumericOid] = Field(default_factory=list)
+    answers: list[NumericOid] = Field(
+        default_factory=list,
+        description="Objects or subtrees the device must have something under "
+        "(default: the first total power object).",
+    )
+
+
+class Profile(_Model):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["pdu", "ups", "poe_midspan", "switch", "facility_meter"]
+    vendor: str
+    mib: str
+    source: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Sample source of the power.")
+    priority: int = Field(
+        50, description="Lower is tried first among profiles not matched by sysObjectID."
+    )
+    match: MatchRules = Field(default_factory=MatchRules)
+    power: list[PowerSpec]
+    energy: list[EnergySpec] = Field(default_factory=list)
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _has_total(self) -> Profile:
+        if not any(p.role == "total" for p in self.power):
+            raise ValueError("needs at least one [[power]] with role = 'total'")
+        return self
+
+    @property
+    def totals(self) -> list[PowerSpec]:
+        return [p for p in self.power if p.role == "total"]
+
+    @property
+    def breakdowns(self) -> list[PowerSpec]:
+        return [p for p in self.power if p.role == "breakdown"]
+
+    def sys_object_match(self, sys_object_id: Oid | None) -> int:
+        """Length of the longest matching sysObjectID prefix (0: none matches)."""
+        if sys_object_id is None:
+            return 0
+        best = 0
+        for prefix in self.match.sys_object_id:
+            p = parse_oid(prefix)
+            if sys_object_id[: len(p)] == p:
+                best = max(best, len(p))
+        return best
+
+
+class ProfileError(ValueError):
+    """A profile file is invalid; the message names the file and the key."""
+
+
+def load_profiles(directory: Path = PROFILES_DIR) -> dict[str, Profile]:
+    """Every ``*.toml`` of ``directory``, by profile name; bad files fail naming the key."""
+    profiles: dict[str, Profile] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            profile = Profile.model_validate(data)
+        except tomllib.TOMLDecodeError as exc:
+            raise ProfileError(f"{path}: {exc}") from None
+        except ValidationError as exc:
+            raise ProfileError(f"{path}: " + "; ".join(format_errors(exc))) from None
+        if profile.name in profiles:
+            raise ProfileError(f"{path}: profile name {profile.name!r} is used twice")
+        profiles[profile.name] = profile
+    if not profiles:
+        raise ProfileError(f"{directory}: no profile (*.toml) found")
+    return profiles
+
+
+@functools.cache
+def default_profiles() -> dict[str, Profile]:
+    """The profiles shipped with veille (loaded once)."""
+    return load_profiles(PROFILES_DIR)
+
+
+def candidates(profiles: dict[str, Profile], sys_object_id: Oid | None) -> list[Profile]:
+    """Profiles in the order to try: sysObjectID matches first (longest prefix), then the rest
+    by priority; the device's answers decide among them."""
+
+    def key(p: Profile) -> tuple[int, int, str]:
+        return (-p.sys_object_match(sys_object_id), p.priority, p.name)
+
+    return sorted(profiles.values(), key=key)
