@@ -74,6 +74,7 @@ class CollectorApp:
             self.sink = TimeseriesSink(
                 cfg.timeseries, spool_dir=self.spool_dir / "timeseries", tags_for=self.tags_for
             )
+            self.metrics.watch_sink(self.sink.stats)
         self.ingestor = Ingestor(
             self.ledger,
             self.metrics,
@@ -107,6 +108,8 @@ class CollectorApp:
 
         settings = self.cfg.snmp.model_copy(update={"targets": list(targets)})
         self.poller = SnmpPoller(settings, self.on_snmp_samples)
+        poller = self.poller
+        self.metrics.watch_snmp(lambda: dict(poller.errors_by_target))
         loop = asyncio.new_event_loop()
         self._snmp_loop = loop
         scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)
@@ -146,6 +149,7 @@ class CollectorApp:
     # -- callbacks and jobs ---------------------------------------------------------------
 
     def on_snmp_samples(self, samples: list[Sample]) -> None:
+        self.metrics.snmp_rounds.inc()
         self.ledger.write_samples(samples)
         self.metrics.readings.labels("snmp").inc(len(samples))
         sink: Sink | None = self.sink

@@ -65,6 +65,10 @@ class CollectorMetrics:
         """Export the time-series sink's counters, read from ``stats()`` at scrape time."""
         self.registry.register(_SinkCollector(stats))
 
+    def watch_snmp(self, errors_by_target: Callable[[], dict[str, int]]) -> None:
+        """Export SNMP poll failures per target, read from the poller at scrape time."""
+        self.registry.register(_SnmpErrors(errors_by_target))
+
     def serve(self, host: str, port: int) -> int:
         """Serve /metrics on host:port (0 = a free port); returns the port."""
         server, _thread = start_http_server(port, addr=host, registry=self.registry)
@@ -89,3 +93,16 @@ class _SinkCollector(Collector):
             "Batches waiting on disk, in bytes",
             value=st.spool.size_bytes,
         )
+
+
+class _SnmpErrors(Collector):
+    def __init__(self, errors: Callable[[], dict[str, int]]) -> None:
+        self._errors = errors
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "veille_collector_snmp_errors", "SNMP poll failures by target", labels=["target"]
+        )
+        for target, n in sorted(self._errors().items()):
+            family.add_metric([target], n)
+        yield family
