@@ -9,6 +9,7 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -35,7 +36,7 @@ def _wait(cond, timeout: float = 20.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-def _vm_series(vm: _VictoriaMetrics, query: str) -> list[dict]:
+def _vm_series(vm: _VictoriaMetrics, query: str) -> list[dict[str, Any]]:
     vm.flush()
     url = f"{vm.url}/api/v1/query?" + urllib.parse.urlencode({"query": query})
     with urllib.request.urlopen(url, timeout=5) as resp:
