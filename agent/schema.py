@@ -114,6 +114,9 @@ class StateBlock(_Frozen):
     """What the sleep policy needs to know. Application names only, never user names."""
 
     power_state: PowerState
+    ts: AwareDatetime | None = Field(
+        default=None, description="When the state was read; default: the newest reading's ts."
+    )
     idle_seconds: float | None = Field(default=None, ge=0)
     boot_time: AwareDatetime | None = None
     on_battery: bool | None = None
@@ -134,6 +137,14 @@ class Telemetry(_Frozen):
     kind: str | None = Field(default=None, max_length=32, description="desktop, laptop, server…")
     readings: list[Reading] = Field(default_factory=list, max_length=10_000)
     state: StateBlock | None = None
+
+    @property
+    def observed_at(self) -> datetime:
+        """When this message's state was true: the state's own ts, else the newest reading's
+        (a backlog is sent long after it was read, so ``sent_at`` would be wrong)."""
+        if self.state is not None and self.state.ts is not None:
+            return self.state.ts
+        return max((r.ts for r in self.readings), default=self.sent_at)
 
     def to_json(self) -> bytes:
         """Serialise with the wire field names (``schema``, not ``schema_version``)."""

@@ -103,7 +103,15 @@ def recompute(
             continue
         # One extra day back, so a window that began before the period is judged whole.
         obs = _observations(ledger.states_for(device_id, start - timedelta(days=1), end))
-        found = find_violations(obs, device, group[0], group[1], cfg.policy, now=now)
+        found = find_violations(
+            obs,
+            device,
+            group[0],
+            group[1],
+            cfg.policy,
+            now=now,
+            max_gap_seconds=cfg.analysis.max_gap_seconds,
+        )
         resolved = resolutions(found, obs, device, group[0], group[1], cfg.policy, now=now)
         ledger.replace_violations(
             device_id,

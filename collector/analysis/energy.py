@@ -225,6 +225,16 @@ def _row(device_id: str, h: float, acc: _Hour | None, coverage: float, resets: i
     )
 
 
+def _below_resolution(counter: _Hour | None, power: _Hour | None) -> bool:
+    """A counter that did not move while power was drawn has not reached its next step
+    (a register in 0.1 kWh over a few minutes): its zero is not a measurement, power is."""
+    if counter is None or power is None:
+        return False
+    counted = counter.measured_joules + counter.estimated_joules
+    drawn = power.measured_joules + power.estimated_joules
+    return counted == 0.0 and drawn > 0.0
+
+
 def hourly_energy(
     samples: Sequence[Sample],
     *,
@@ -247,6 +257,10 @@ def hourly_energy(
         raise ValueError(f"samples of one device expected, got {sorted(ids)}")
     counters = _by_component(samples, ENERGY)
     powers = _by_component(samples, POWER)
+    if None in powers and None not in counters:
+        # Counters of parts (RAPL package and dram) would replace the whole device's power:
+        # a whole-device figure, even a power one, is the better measure of the device.
+        counters = {}
     if not counters and not powers:
         return []
     uptimes = _by_component(samples, UPTIME)
@@ -262,7 +276,7 @@ def hourly_energy(
         resets = by_counter.hours[h].resets if h in by_counter.hours else 0
         cov = by_counter.coverage(h)
         path = by_counter
-        if cov == 0.0:
+        if cov == 0.0 or _below_resolution(by_counter.hours.get(h), by_power.hours.get(h)):
             cov, path = by_power.coverage(h), by_power
         rows.append(_row(device_id, h, path.hours.get(h), cov, resets))
     return rows

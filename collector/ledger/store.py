@@ -104,7 +104,7 @@ class Ledger:
                         t.states.insert(),
                         {
                             "device_id": msg.device_id,
-                            "ts": msg.sent_at,
+                            "ts": msg.observed_at,
                             "power_state": msg.state.power_state.value,
                             "idle_seconds": msg.state.idle_seconds,
                             "blockers": list(msg.state.sleep_blockers),
@@ -120,7 +120,7 @@ class Ledger:
         msg = acc.message
         values: dict[str, Any] = {
             "site": acc.site,
-            "last_seen": msg.sent_at,
+            "last_seen": msg.observed_at,
             "last_seq": msg.seq,
             "clock_skew_seconds": acc.clock_skew_seconds,
         }
@@ -135,7 +135,7 @@ class Ledger:
                 sleep_settings=st.sleep_settings.model_dump() if st.sleep_settings else None,
                 sleep_blockers=list(st.sleep_blockers),
             )
-        self._upsert_device(conn, msg.device_id, values, first_seen=msg.sent_at)
+        self._upsert_device(conn, msg.device_id, values, first_seen=msg.observed_at)
 
     def _upsert_device(
         self, conn: Connection, device_id: str, values: dict[str, Any], first_seen: datetime

@@ -20,9 +20,9 @@ def render_text(s: Summary) -> str:
     for d in s.domains:
         share = d.measured_kwh / d.kwh if d.kwh else 0.0
         out.append(
-            f"  {d.domain:38} {d.kwh:10.2f} {_pct(share):>9} {_pct(d.coverage):>9} {d.devices:>8}"
+            f"  {d.domain:38} {d.kwh:10.3f} {_pct(share):>9} {_pct(d.coverage):>9} {d.devices:>8}"
         )
-    out.append(f"  {'total':38} {s.total_kwh:10.2f}")
+    out.append(f"  {'total':38} {s.total_kwh:10.3f}")
     out.append(
         f"  measured share {_pct(s.measured_share)}, estimated share {_pct(s.estimated_share)}"
     )
@@ -35,7 +35,7 @@ def render_text(s: Summary) -> str:
         kind = "interim " if p.interim else ""
         out.append(
             f"  {p.datacentre}: {kind}PUE {value} ({p.category}); facility "
-            f"{p.facility_kwh:.2f} kWh, IT {p.it_kwh:.2f} kWh, coverage "
+            f"{p.facility_kwh:.3f} kWh, IT {p.it_kwh:.3f} kWh, coverage "
             f"{_pct(p.coverage)}"
         )
     out.append("")

@@ -181,3 +181,38 @@ def test_refuses_several_devices_and_naive_times() -> None:
     with pytest.raises(ValueError, match="naive"):
         hourly_energy([naive], max_gap_seconds=180)
     assert hourly_energy([], max_gap_seconds=180) == []
+
+
+def test_a_counter_below_its_resolution_gives_way_to_power() -> None:
+    """A 0.1 kWh register does not move in 2 minutes at 1 kW: power integration counts."""
+    t0 = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
+    samples = []
+    for i in range(5):
+        ts = t0 + timedelta(seconds=30 * i)
+        samples.append(Sample("pdu", ts, "energy_joules_total", 3.6e8, "pdu", Quality.MEASURED))
+        samples.append(Sample("pdu", ts, "power_watts", 1000.0, "pdu", Quality.MEASURED))
+    (row,) = hourly_energy(samples, max_gap_seconds=300)
+    assert row.kwh == pytest.approx(1000 * 120 / 3.6e6)
+
+
+def test_counters_of_parts_do_not_replace_whole_device_power() -> None:
+    """RAPL counts the CPU package only; the server's IPMI power is the whole machine."""
+    t0 = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
+    samples = []
+    for i in range(7):
+        ts = t0 + timedelta(minutes=10 * i)
+        samples.append(
+            Sample(
+                "srv",
+                ts,
+                "energy_joules_total",
+                40.0 * 600 * i,
+                "rapl",
+                Quality.MEASURED,
+                "package-0",
+            )
+        )
+        samples.append(Sample("srv", ts, "power_watts", 250.0, "ipmi", Quality.MEASURED))
+    (row,) = hourly_energy(samples, max_gap_seconds=900)
+    assert row.kwh == pytest.approx(0.25)
+    assert row.source == "ipmi"
