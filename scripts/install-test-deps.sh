@@ -2,7 +2,7 @@
 # Install what the test suite needs, and nothing more; safe to run again (idempotent).
 #
 # 1. Debian packages for the real servers the tests start on loopback ports: mosquitto,
-#    snmpd + snmp (snmpget), victoria-metrics, prometheus (promtool). Installed only when a
+#    snmpd + snmp (snmpget), victoria-metrics, prometheus (promtool), postgresql. Installed only when a
 #    binary is missing, with a policy-rc.d that forbids starting services: the tests start their
 #    own servers (tests/servers.py), none may be left running by the install.
 # 2. The virtualenv .venv with the project and its test extras (pip install -e '.[test]'),
@@ -32,7 +32,9 @@ missing=()
 for binary in "${!BINARY_PACKAGE[@]}"; do
     have "$binary" || missing+=("$binary")
 done
-packages=(mosquitto snmpd snmp victoria-metrics prometheus)
+packages=(mosquitto snmpd snmp victoria-metrics prometheus postgresql)
+# PostgreSQL's server binaries live off PATH, under /usr/lib/postgresql/<version>/bin
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=("initdb")
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 && [ ! -x "$VENV/bin/python" ]; then
     missing+=("python3-venv")
     packages+=(python3-venv)

@@ -36,3 +36,11 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
     server = servers.snmpd(tmp_path_factory.mktemp("snmpd"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[servers._Postgres]:
+    """A real PostgreSQL on 127.0.0.1 (``.url``, ``.create_database(name)``)."""
+    server = servers.postgres()
+    yield server
+    server.stop()

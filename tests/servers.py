@@ -181,3 +181,60 @@ def snmpd(workdir: Path, community: str = "public") -> _Snmpd:
     )
     server.start()
     return server
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed: run `make test`, which installs it")
+    return str(found[-1])
+
+
+class _Postgres(Server):
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def create_database(self, name: str) -> str:
+        """Create a database; returns its SQLAlchemy URL."""
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+
+def postgres() -> _Postgres:
+    """A throwaway PostgreSQL cluster on a loopback port, trust auth for ``postgres``.
+
+    As root the cluster runs as the ``postgres`` system user (PostgreSQL refuses root), in a
+    directory of its own under /tmp that it owns.
+    """
+    import os
+    import pwd
+    import tempfile
+
+    workdir = Path(tempfile.mkdtemp(prefix="veille-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        os.chown(workdir, pw.pw_uid, pw.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*prefix, _pg_bin("initdb"), "-D", str(workdir / "data"), "-U", "postgres",
+         "--auth=trust", "-E", "UTF8", "--no-instructions"],
+        check=True, capture_output=True, timeout=120,
+    )
+    port = free_port()
+    server = _Postgres(
+        "postgres",
+        [*prefix, _pg_bin("postgres"), "-D", str(workdir / "data"), "-h", "127.0.0.1",
+         "-p", str(port), "-k", str(workdir), "-c", "fsync=off", "-c", "max_connections=50"],
+        workdir,
+        port,
+    )
+    server.start()
+    return server
+

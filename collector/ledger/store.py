@@ -86,10 +86,10 @@ class Ledger:
             for i, acc in enumerate(batch):
                 msg = acc.message
                 res = conn.execute(
-                    self._insert_ignore(t.messages),
+                    self._insert_ignore(t.messages).returning(t.messages.c.seq),
                     {"device_id": msg.device_id, "seq": msg.seq, "received_at": acc.received_at},
                 )
-                if res.rowcount == 0:
+                if res.first() is None:  # rowcount is not reliable here on every driver
                     dup += 1
                     continue
                 stored += 1
