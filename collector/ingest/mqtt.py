@@ -76,6 +76,7 @@ class MqttIngest:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
         self.connected = threading.Event()
 
     def start(self, timeout: float = 10.0) -> None:
@@ -113,8 +114,14 @@ class MqttIngest:
             (f, self.settings.qos) for f in subscriptions(self.settings)
         ]
         client.subscribe(topics)
-        log.info("subscribed to %s", ", ".join(subscriptions(self.settings)))
-        self.connected.set()
+        log.info("subscribing to %s", ", ".join(subscriptions(self.settings)))
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, codes: Any, _p: Any) -> None:
+        failed = [c for c in codes if getattr(c, "is_failure", False)]
+        if failed:
+            log.error("the broker refused a subscription: %s", failed)
+            return
+        self.connected.set()  # only now is nothing published from here on missed
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, delete, event, func, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from agent.schema import Quality, Telemetry
+from agent.schema import Quality, Reading, Telemetry
 from collector.ledger import tables as t
 from collector.model import Sample
 
@@ -79,44 +79,48 @@ class Ledger:
         return dialect.insert(table).on_conflict_do_nothing()
 
     def store(self, batch: Sequence[Accepted]) -> StoreResult:
-        """Store accepted messages in one transaction; a (device, seq) seen before is skipped."""
-        stored = dup = n_samples = 0
+        """Store accepted messages in one transaction; a (device, seq) seen before is skipped.
+
+        Rows are locked in one global order, message ids by (device, seq) then devices by id,
+        so that several collectors writing to one PostgreSQL never deadlock each other.
+        """
+        order = sorted(
+            range(len(batch)), key=lambda i: (batch[i].message.device_id, batch[i].message.seq)
+        )
         kept: list[int] = []
+        sample_rows: list[dict[str, Any]] = []
+        state_rows: list[dict[str, Any]] = []
+        latest: dict[str, Accepted] = {}
+        counts: dict[str, int] = {}
         with self.engine.begin() as conn:
-            for i, acc in enumerate(batch):
+            for i in order:
+                acc = batch[i]
                 msg = acc.message
                 res = conn.execute(
                     self._insert_ignore(t.messages).returning(t.messages.c.seq),
                     {"device_id": msg.device_id, "seq": msg.seq, "received_at": acc.received_at},
                 )
                 if res.first() is None:  # rowcount is not reliable here on every driver
-                    dup += 1
                     continue
-                stored += 1
                 kept.append(i)
-                rows = [_sample_row(Sample.from_reading(msg.device_id, r)) for r in msg.readings]
-                rows += [_sample_row(s) for s in acc.extra_samples]
-                if rows:
-                    conn.execute(t.samples.insert(), rows)
-                    n_samples += len(rows)
+                sample_rows += [_reading_row(msg.device_id, r) for r in msg.readings]
+                sample_rows += [_sample_row(x) for x in acc.extra_samples]
                 if msg.state is not None:
-                    conn.execute(
-                        t.states.insert(),
-                        {
-                            "device_id": msg.device_id,
-                            "ts": msg.observed_at,
-                            "power_state": msg.state.power_state.value,
-                            "idle_seconds": msg.state.idle_seconds,
-                            "blockers": list(msg.state.sleep_blockers),
-                            "slept": [
-                                [s.start.isoformat(), s.end.isoformat()] for s in msg.state.slept
-                            ],
-                        },
-                    )
-                self._touch_device(conn, acc)
-        return StoreResult(stored, dup, n_samples, tuple(kept))
+                    state_rows.append(_state_row(msg))
+                counts[msg.device_id] = counts.get(msg.device_id, 0) + 1
+                known = latest.get(msg.device_id)
+                if known is None or msg.observed_at >= known.message.observed_at:
+                    latest[msg.device_id] = acc
+            if sample_rows:
+                conn.execute(t.samples.insert(), sample_rows)
+            if state_rows:
+                conn.execute(t.states.insert(), state_rows)
+            for device_id in sorted(latest):
+                self._touch_device(conn, latest[device_id], counts[device_id])
+        kept.sort()
+        return StoreResult(len(kept), len(batch) - len(kept), len(sample_rows), tuple(kept))
 
-    def _touch_device(self, conn: Connection, acc: Accepted) -> None:
+    def _touch_device(self, conn: Connection, acc: Accepted, messages: int) -> None:
         msg = acc.message
         values: dict[str, Any] = {
             "site": acc.site,
@@ -135,20 +139,28 @@ class Ledger:
                 sleep_settings=st.sleep_settings.model_dump() if st.sleep_settings else None,
                 sleep_blockers=list(st.sleep_blockers),
             )
-        self._upsert_device(conn, msg.device_id, values, first_seen=msg.observed_at)
+        self._upsert_device(
+            conn, msg.device_id, values, first_seen=msg.observed_at, messages=messages
+        )
 
     def _upsert_device(
-        self, conn: Connection, device_id: str, values: dict[str, Any], first_seen: datetime
+        self,
+        conn: Connection,
+        device_id: str,
+        values: dict[str, Any],
+        first_seen: datetime,
+        messages: int = 0,
     ) -> None:
+        # Insert-or-ignore first: two collectors may see a new device at the same time.
+        conn.execute(
+            self._insert_ignore(t.devices),
+            {"device_id": device_id, "first_seen": first_seen, "messages": 0},
+        )
         row = conn.execute(
-            select(t.devices.c.last_seen).where(t.devices.c.device_id == device_id)
-        ).first()
-        if row is None:
-            conn.execute(
-                t.devices.insert(),
-                {"device_id": device_id, "first_seen": first_seen, "messages": 1, **values},
-            )
-            return
+            select(t.devices.c.last_seen)
+            .where(t.devices.c.device_id == device_id)
+            .with_for_update()
+        ).one()
         # A replayed backlog arrives after newer live data: never move last_seen backwards.
         if (
             row.last_seen is not None
@@ -159,7 +171,7 @@ class Ledger:
         conn.execute(
             update(t.devices)
             .where(t.devices.c.device_id == device_id)
-            .values(messages=t.devices.c.messages + 1, **values)
+            .values(messages=t.devices.c.messages + messages, **values)
         )
 
     def write_samples(self, rows: Iterable[Sample]) -> int:
@@ -168,7 +180,7 @@ class Ledger:
         if batch:
             with self.engine.begin() as conn:
                 conn.execute(t.samples.insert(), batch)
-                for device_id in {s["device_id"] for s in batch}:
+                for device_id in sorted({s["device_id"] for s in batch}):
                     last = max(s["ts"] for s in batch if s["device_id"] == device_id)
                     self._upsert_device(
                         conn, device_id, {"last_seen": last, "online": True}, first_seen=last
@@ -309,6 +321,31 @@ class Ledger:
                     select(func.count()).select_from(t.metadata.tables[table])
                 ).scalar_one()
             )
+
+
+def _reading_row(device_id: str, r: Reading) -> dict[str, Any]:
+    return {
+        "device_id": device_id,
+        "ts": r.ts,
+        "metric": r.metric,
+        "component": r.component,
+        "value": r.value,
+        "source": r.source,
+        "quality": r.quality.value,
+    }
+
+
+def _state_row(msg: Telemetry) -> dict[str, Any]:
+    st = msg.state
+    assert st is not None
+    return {
+        "device_id": msg.device_id,
+        "ts": msg.observed_at,
+        "power_state": st.power_state.value,
+        "idle_seconds": st.idle_seconds,
+        "blockers": list(st.sleep_blockers),
+        "slept": [[x.start.isoformat(), x.end.isoformat()] for x in st.slept],
+    }
 
 
 def _sample_row(s: Sample) -> dict[str, Any]:
