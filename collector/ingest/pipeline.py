@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,8 @@ from collector.metrics import CollectorMetrics
 from collector.model import Sample
 
 log = logging.getLogger(__name__)
+
+STORE_RETRIES = 4
 
 
 class Sink(Protocol):
@@ -92,17 +95,40 @@ class Ingestor:
                 except queue.Empty:
                     break
                 if item is None:
-                    self._process(batch)
+                    self._store_safely(batch)
                     return
                 batch.append(item)
-            try:
-                self._process(batch)
-            except Exception:  # the worker must survive: log loudly and go on
-                log.exception("storing a batch of %d messages failed", len(batch))
-                self.metrics.messages.labels("error").inc(len(batch))
+            self._store_safely(batch)
             self.metrics.queue_depth.set(self._queue.qsize())
             if self._queue.empty():
                 self._idle.set()
+
+    def _store_safely(self, batch: Sequence[Raw]) -> None:
+        """Store a batch, retrying a failing ledger with backoff; if it still fails, keep
+        every message in the dead-letter store with the error, so that nothing is lost."""
+        for attempt in range(STORE_RETRIES):
+            try:
+                self._process(batch)
+                return
+            except Exception as exc:  # the worker must survive whatever the ledger raises
+                error = exc
+                log.warning(
+                    "storing %d messages failed (try %d of %d): %s",
+                    len(batch),
+                    attempt + 1,
+                    STORE_RETRIES,
+                    exc,
+                )
+                time.sleep(min(0.2 * 2**attempt, 5.0))
+        log.error("giving up on %d messages; kept as dead letters: %s", len(batch), error)
+        self.metrics.messages.labels("error").inc(len(batch))
+        for raw in batch:
+            try:
+                self.ledger.dead_letter(
+                    raw.topic, f"ledger write failed: {error}", raw.payload, raw.received_at
+                )
+            except Exception:
+                log.exception("ledger unavailable: message on %s lost", raw.topic)
 
     def process_now(self, batch: Sequence[Raw]) -> None:
         """Validate and store ``batch`` on the calling thread (tests, benchmarks)."""
