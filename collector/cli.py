@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("devices", help="devices heard of: status, last seen, clock skew")
+    _config_arg(p)
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("poll", help="poll one SNMP device and print its power, energy, uptime")
     p.add_argument("target", help="HOST:PORT (port defaults to 161)")
     p.add_argument("--community", default=None)
@@ -112,6 +116,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from collector.commands import dead_letters
 
         return dead_letters(args.config, args.limit, args.json)
+    if args.command == "devices":
+        from collector.commands import devices
+
+        return devices(args.config, args.json)
     if args.command == "poll":
         return _poll(args)
     if args.command == "run":

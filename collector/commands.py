@@ -66,6 +66,42 @@ def dead_letters(path: Path | None, limit: int, as_json: bool) -> int:
     return 0
 
 
+def devices(path: Path | None, as_json: bool) -> int:
+    """Every device the collector has heard of: status, last seen, clock skew, domain."""
+    cfg = load_config(path)
+    inv = load_inventory(cfg.inventory)
+    ledger = Ledger(cfg.ledger.url)
+    ledger.migrate()
+    rows = []
+    for r in ledger.devices():
+        rows.append(
+            {
+                "device_id": r.device_id,
+                "domain": inv.domain_of(r.device_id),
+                "in_inventory": inv.get(r.device_id) is not None,
+                "online": r.online,
+                "last_seen": r.last_seen.isoformat() if r.last_seen else None,
+                "power_state": r.power_state,
+                "messages": r.messages,
+                "clock_skew_seconds": r.clock_skew_seconds,
+            }
+        )
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{'device':28} {'online':7} {'last seen (UTC)':20} {'state':9} {'skew s':>8}  domain")
+    for row in rows:
+        online = {True: "yes", False: "no", None: "?"}[row["online"]]
+        seen = (row["last_seen"] or "")[:19].replace("T", " ")
+        skew = "" if row["clock_skew_seconds"] is None else f"{row['clock_skew_seconds']:8.1f}"
+        domain = row["domain"] + ("" if row["in_inventory"] else " (unassigned)")
+        print(
+            f"{row['device_id']:28} {online:7} {seen:20} {row['power_state'] or '':9} "
+            f"{skew:>8}  {domain}"
+        )
+    return 0
+
+
 def report(path: Path | None, output: Path, days: float) -> int:
     from collector.jobs import recompute
     from collector.report import write_reports

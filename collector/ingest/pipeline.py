@@ -151,6 +151,7 @@ class Ingestor:
                     st.device_id, valid.site, st.online, st.ts or raw.received_at
                 )
                 self.metrics.messages.labels("status").inc()
+                self.metrics.devices_online.set(self.ledger.count_online())
                 continue
             msg = valid.message
             extra: tuple[Sample, ...] = ()

@@ -314,6 +314,15 @@ class Ledger:
                 for r in conn.execute(q)
             ]
 
+    def count_online(self) -> int:
+        """Devices whose last status says online."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(t.devices).where(t.devices.c.online.is_(True))
+                ).scalar_one()
+            )
+
     def count(self, table: str) -> int:
         with self.engine.connect() as conn:
             return int(
