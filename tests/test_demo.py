@@ -1,0 +1,58 @@
+"""`veille-collector demo` end to end, as a newcomer runs it (shorter live phase)."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_prints_the_figures_and_writes_the_reports(tmp_path: Path) -> None:
+    out = tmp_path / "demo-output"
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collector.cli",
+            "demo",
+            "--live-seconds",
+            "8",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    text = res.stdout
+    assert "[7/7" in text  # progress went through every step
+    assert re.search(r"Environnement utilisateur\s+\d+\.\d+", text)
+    assert re.search(r"Environnement serveur\s+\d+\.\d+", text)
+    pue = re.search(r"dc-centre: interim PUE (\d+\.\d+)", text)
+    assert pue is not None and 1.3 <= float(pue.group(1)) <= 1.9, text
+    violators = re.findall(
+        r"^\s+(hdv-\S+) \(Environnement utilisateur\): (\d+) windows", text, re.M
+    )
+    assert violators, text
+    assert "awake and idle" in text
+    assert "Dead letters (rejected messages): 5" in text
+    assert "not JSON" in text and "is negative" in text
+    assert "Unassigned devices" in text  # the real agent of this machine is not in the inventory
+
+    with (out / "energy_by_domain.csv").open() as fh:
+        domains = {r["domain"]: float(r["kwh"]) for r in csv.DictReader(fh)}
+    assert domains["Environnement utilisateur"] > 10
+    with (out / "sleep_violations.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert {v for v, _ in violators} <= {r["device_id"] for r in rows}
+    html = (out / "report.html").read_text()
+    assert "PUE" in html and "<svg" in html
+    assert list((out / "quarterly").glob("*-T*.html"))
