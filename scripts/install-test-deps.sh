@@ -24,6 +24,9 @@ declare -A BINARY_PACKAGE=(
     [snmpget]=snmp
     [victoria-metrics]=victoria-metrics
     [promtool]=prometheus
+    [openssl]=openssl
+    [setpriv]=util-linux
+    [systemd-analyze]=systemd
 )
 # /usr/sbin is not always on a non-root PATH
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
@@ -32,7 +35,7 @@ missing=()
 for binary in "${!BINARY_PACKAGE[@]}"; do
     have "$binary" || missing+=("$binary")
 done
-packages=(mosquitto snmpd snmp victoria-metrics prometheus postgresql)
+packages=(mosquitto snmpd snmp victoria-metrics prometheus postgresql openssl util-linux systemd)
 # PostgreSQL's server binaries live off PATH, under /usr/lib/postgresql/<version>/bin
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=("initdb")
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 && [ ! -x "$VENV/bin/python" ]; then

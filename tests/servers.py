@@ -7,6 +7,7 @@ from Debian packages that ``make test`` installs; a missing binary fails loudly,
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -86,8 +87,11 @@ def mosquitto(workdir: Path) -> Server:
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     conf = workdir / "mosquitto.conf"
+    # As root, Mosquitto would switch to the `mosquitto` user, which cannot write pytest's
+    # 0700 temporary directory: persistent sessions would be lost across a restart.
+    run_as = "user root\n" if os.geteuid() == 0 else ""
     conf.write_text(
-        f"listener {port} 127.0.0.1\n"
+        run_as + f"listener {port} 127.0.0.1\n"
         "allow_anonymous true\n"
         "persistence true\n"
         f"persistence_location {workdir}/\n"
@@ -199,8 +203,9 @@ class _Postgres(Server):
         """Create a database; returns its SQLAlchemy URL."""
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
@@ -212,7 +217,6 @@ def postgres() -> _Postgres:
     As root the cluster runs as the ``postgres`` system user (PostgreSQL refuses root), in a
     directory of its own under /tmp that it owns.
     """
-    import os
     import pwd
     import tempfile
 
@@ -223,18 +227,43 @@ def postgres() -> _Postgres:
         os.chown(workdir, pw.pw_uid, pw.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     subprocess.run(
-        [*prefix, _pg_bin("initdb"), "-D", str(workdir / "data"), "-U", "postgres",
-         "--auth=trust", "-E", "UTF8", "--no-instructions"],
-        check=True, capture_output=True, timeout=120,
+        [
+            *prefix,
+            _pg_bin("initdb"),
+            "-D",
+            str(workdir / "data"),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-instructions",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     port = free_port()
     server = _Postgres(
         "postgres",
-        [*prefix, _pg_bin("postgres"), "-D", str(workdir / "data"), "-h", "127.0.0.1",
-         "-p", str(port), "-k", str(workdir), "-c", "fsync=off", "-c", "max_connections=50"],
+        [
+            *prefix,
+            _pg_bin("postgres"),
+            "-D",
+            str(workdir / "data"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-k",
+            str(workdir),
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=50",
+        ],
         workdir,
         port,
     )
     server.start()
     return server
-

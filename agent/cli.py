@@ -1,0 +1,143 @@
+"""``veille-agent``: ``run`` (the service), ``once`` (one message, printed, not sent), ``check``.
+
+Exit status: 0 fine, 1 nothing to report (check) or a runtime failure, 2 configuration error
+(each bad key named on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from agent import __version__
+from agent.settings import ConfigError
+
+if TYPE_CHECKING:
+    from agent.config import AgentConfig
+
+log = logging.getLogger("agent")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="veille-agent", description=__doc__)
+    p.add_argument("--version", action="version", version=f"veille-agent {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("run", "report every interval to the MQTT broker until stopped"),
+        ("once", "read everything once and print the message; nothing is sent"),
+        ("check", "say which sources work here, and for the others why not and the fix"),
+    ):
+        cmd = sub.add_parser(name, help=text, description=text)
+        cmd.add_argument("-c", "--config", type=Path, help="agent.toml (default: none)")
+        cmd.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+        if name == "once":
+            cmd.add_argument("--json", action="store_true", help="print the schema-v1 JSON")
+    return p
+
+
+def _once(config: AgentConfig, as_json: bool) -> int:
+    from agent.runner import Agent
+    from agent.wiring import build_sources, build_state
+
+    state = build_state(config)
+    agent = Agent(config, build_sources(config, state), state, None)
+    msg = agent.run_once()
+    if as_json:
+        print(msg.to_json().decode())
+        return 0
+    print(f"device {msg.device_id} ({msg.kind})")
+    for r in msg.readings:
+        part = f"[{r.component}]" if r.component else ""
+        print(f"  {r.metric}{part} = {r.value:g}  ({r.source}, {r.quality.value})")
+    if msg.state:
+        print(f"  state: {msg.state.model_dump_json(exclude_none=True)}")
+    return 0
+
+
+def _run(config: AgentConfig) -> int:
+    from agent.runner import Agent
+    from agent.spool import SpoolError
+    from agent.wiring import build_publisher, build_sources, build_state
+
+    try:
+        publisher = build_publisher(config)
+    except SpoolError as exc:
+        print(f"veille-agent: {exc} (set [spool] path in agent.toml)", file=sys.stderr)
+        return 1
+    metrics = None
+    if config.metrics.enabled:
+        from agent.metrics import MetricsServer
+
+        metrics = MetricsServer(config.metrics.host, config.metrics.port)
+        log.info("serving /metrics on %s:%s", metrics.host, metrics.port)
+    state = build_state(config)
+    agent = Agent(
+        config,
+        build_sources(config, state, publisher),
+        state,
+        publisher,
+        on_collect=metrics.update if metrics else None,
+    )
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop)
+    publisher.start()
+    log.info(
+        "veille-agent %s: device %s, site %s, every %g s to %s:%s",
+        __version__,
+        config.device_id,
+        config.site,
+        config.interval_seconds,
+        config.mqtt.host,
+        config.mqtt.port,
+    )
+    try:
+        agent.run_forever(stop)
+    finally:
+        publisher.drain(timeout=2.0)
+        publisher.stop(graceful=True)
+        publisher.spool.close()
+        if metrics:
+            metrics.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    quiet = logging.INFO if args.command == "run" else logging.ERROR  # check/once say it all
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else quiet,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("paho").setLevel(logging.WARNING)
+    from agent.config import load_agent_config
+
+    try:
+        config = load_agent_config(args.config)
+    except ConfigError as exc:
+        print(f"veille-agent: configuration error in {exc.source}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    if args.command == "once":
+        return _once(config, args.json)
+    if args.command == "check":
+        from agent.check import run_check
+
+        return run_check(config, sys.stdout)
+    return _run(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Laptop power while on battery, from ``/sys/class/power_supply`` (Linux) or psutil.
+
+On battery the discharge power is the whole laptop's draw, so it is reported as a measured
+``power_watts`` without a component. Linux gives ``power_now`` (microwatts) or
+``current_now`` (microamps) times ``voltage_now`` (microvolts); several batteries are summed.
+On AC the battery's figure is its charging power, not the laptop's, so nothing is reported
+and a better source (or the model) answers. Peripheral batteries (``scope`` = Device: mice,
+headsets) are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.schema import Quality, Reading, utcnow
+from agent.sources.base import SourceUnavailable, reading
+
+NAME = "battery"
+
+
+@dataclass(frozen=True, slots=True)
+class SupplyStatus:
+    """What the power supplies say: on battery or not, and the discharge power in watts."""
+
+    batteries: int
+    on_battery: bool | None
+    discharge_watts: float | None
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def _number(path: Path) -> float | None:
+    raw = _text(path)
+    try:
+        return None if raw is None else float(raw)
+    except ValueError:
+        return None
+
+
+def _battery_watts(supply: Path) -> float | None:
+    power = _number(supply / "power_now")
+    if power is not None:
+        return abs(power) / 1e6
+    current, voltage = _number(supply / "current_now"), _number(supply / "voltage_now")
+    if current is not None and voltage is not None:
+        return abs(current) * voltage / 1e12
+    return None
+
+
+def read_power_supplies(root: Path = Path("/sys/class/power_supply")) -> SupplyStatus:
+    """Read every supply under ``root``: mains online, batteries discharging and their power."""
+    batteries = 0
+    mains_online: bool | None = None
+    discharging = False
+    watts = 0.0
+    have_watts = False
+    try:
+        supplies = sorted(root.iterdir())
+    except OSError:
+        return SupplyStatus(0, None, None)
+    for supply in supplies:
+        kind = _text(supply / "type")
+        if kind in ("Mains", "USB", "USB_C", "USB_PD"):
+            online = _text(supply / "online")
+            if online is not None:
+                mains_online = online == "1" or bool(mains_online)
+        elif kind == "Battery" and (_text(supply / "scope") or "System") == "System":
+            batteries += 1
+            if _text(supply / "status") == "Discharging":
+                discharging = True
+                w = _battery_watts(supply)
+                if w is not None:
+                    watts += w
+                    have_watts = True
+    if batteries == 0:
+        return SupplyStatus(0, False if mains_online else None, None)
+    on_battery = discharging if mains_online is None else not mains_online
+    return SupplyStatus(batteries, on_battery, watts if on_battery and have_watts else None)
+
+
+def psutil_on_battery() -> bool | None:
+    """On battery according to psutil (Windows, macOS); None without a battery."""
+    import psutil
+
+    battery = psutil.sensors_battery()
+    if battery is None or battery.power_plugged is None:
+        return None
+    return not battery.power_plugged
+
+
+class BatterySource:
+    """The laptop's draw while it runs on battery."""
+
+    def __init__(self, root: Path = Path("/sys/class/power_supply")) -> None:
+        self.root = root
+
+    def read(self) -> list[Reading]:
+        status = read_power_supplies(self.root)
+        if status.batteries == 0:
+            raise SourceUnavailable(
+                f"no system battery under {self.root}", "only laptops and tablets have one"
+            )
+        if not status.on_battery or status.discharge_watts is None:
+            return []  # on AC: the battery's figure is its charge, not the laptop's draw
+        return [reading(utcnow(), "power_watts", status.discharge_watts, NAME, Quality.MEASURED)]

@@ -1,0 +1,1 @@
+"""What the sleep policy needs: idle time, sleep settings, blockers, sleeps seen on resume."""

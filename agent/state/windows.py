@@ -1,0 +1,201 @@
+"""Windows sleep evidence from text: ``powercfg /q``, ``powercfg /requests``, ``reg query``.
+
+Everything here parses text and is tested with recorded outputs of English and French
+Windows 10/11. Labels are translated by Windows, so the parsers key on what is not: setting
+GUIDs, hexadecimal values (the current AC index comes before the DC index, in every language),
+the request category headers and the ``[PROCESS]``/``[SERVICE]``/``[DRIVER]`` tags. Timeouts
+are seconds, 0 meaning never. Sleep blockers keep only an application, service or driver name
+(opt-in), never a path (it holds the user's name) nor the request's reason (it can hold a
+window or media title).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agent.schema import SleepSettings
+
+SUB_SLEEP = "238c9fa8-0aad-41ed-83f4-97be242c8f20"
+STANDBYIDLE = "29f6c1db-86da-48c5-9fdb-f2b67b1f44da"
+HIBERNATEIDLE = "9d7815a6-7ee4-497e-8888-515a05f02364"
+SUB_VIDEO = "7516b95f-f776-4464-8c53-06167f40cc99"
+VIDEOIDLE = "3c0bc021-c8a8-4e07-a973-6b14cbcb2b7e"
+
+_GUID = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I)
+_HEX = re.compile(r":\s*0x([0-9a-f]+)\s*$", re.I)
+
+
+def parse_powercfg_query(text: str) -> dict[str, tuple[int, int]]:
+    """Map each power setting GUID to its current (AC, DC) index."""
+    values: dict[str, list[int]] = {}
+    current: str | None = None
+    for line in text.splitlines():
+        guid = _GUID.search(line)
+        if guid and ":" in line[: guid.start()]:
+            current = guid.group(1).lower()
+            continue
+        hexval = _HEX.search(line)
+        if hexval and current is not None:
+            values.setdefault(current, []).append(int(hexval.group(1), 16))
+    return {g: (v[-2], v[-1]) for g, v in values.items() if len(v) >= 2}
+
+
+def sleep_settings_from_powercfg(
+    query_text: str, screensaver_enabled: bool | None = None
+) -> SleepSettings:
+    """Sleep and display-off timeouts of the active scheme, in seconds (0 = never).
+
+    With sleep set to never but hibernation on a timer, the hibernation timeout is the one
+    that takes the machine down, so it is reported as the sleep timeout.
+    """
+    settings = parse_powercfg_query(query_text)
+    if STANDBYIDLE not in settings and VIDEOIDLE not in settings:
+        raise ValueError("powercfg output has neither STANDBYIDLE nor VIDEOIDLE")
+    standby = settings.get(STANDBYIDLE)
+    hibernate = settings.get(HIBERNATEIDLE, (0, 0))
+    video = settings.get(VIDEOIDLE)
+
+    def pick(i: int) -> int | None:
+        if standby is None:
+            return None
+        return standby[i] or hibernate[i]
+
+    return SleepSettings(
+        sleep_ac_seconds=pick(0),
+        sleep_battery_seconds=pick(1),
+        display_ac_seconds=None if video is None else video[0],
+        display_battery_seconds=None if video is None else video[1],
+        screensaver_enabled=screensaver_enabled,
+    )
+
+
+# Categories that keep the machine (or its display) awake; PERFBOOST and ACTIVELOCKSCREEN
+# do not prevent sleep.
+BLOCKING_REQUESTS = ("DISPLAY", "SYSTEM", "AWAYMODE", "EXECUTION")
+_HEADER = re.compile(r"^([A-Z]+):\s*$")
+_ENTRY = re.compile(r"^\[(DRIVER|PROCESS|SERVICE)[^\]]*\]\s*(.*)$")
+_SAFE = re.compile(r"[^A-Za-z0-9 ._+()-]")
+
+
+def _requester_name(kind: str, rest: str) -> str:
+    rest = rest.strip()
+    paren = re.search(r"\(([^()]*)\)\s*$", rest)
+    if kind == "SERVICE" and paren:
+        name = paren.group(1)
+    elif kind == "DRIVER":
+        name = rest[: paren.start()] if paren else rest
+    else:
+        path = rest[: paren.start()] if paren else rest
+        name = re.split(r"[\\/]", path.strip())[-1]
+    return _SAFE.sub("", name).strip()[:64] or "unknown"
+
+
+def parse_powercfg_requests(text: str, *, details: bool = False) -> list[str]:
+    """Sleep blockers as ``category:kind`` (``system:process``), plus the name if ``details``."""
+    out: list[str] = []
+    section: str | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        header = _HEADER.match(line)
+        if header:
+            section = header.group(1)
+            continue
+        entry = _ENTRY.match(line)
+        if not entry or section not in BLOCKING_REQUESTS:
+            continue  # "None." / "Aucun." or a request's reason text: never kept
+        kind = entry.group(1)
+        blocker = f"{section.lower()}:{kind.lower()}"
+        if details:
+            blocker += ":" + _requester_name(kind, entry.group(2))
+        if blocker not in out:
+            out.append(blocker)
+    return out
+
+
+_REG_VALUE = re.compile(r"^\s+(?P<name>\S.*?)\s+(?P<type>REG_[A-Z_]+)\s*(?P<data>.*)$")
+
+
+def parse_reg_query(text: str) -> dict[str, str]:
+    """Values of ``reg query <key>`` output, by name (case kept), data as text."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        m = _REG_VALUE.match(line)
+        if m:
+            out[m["name"]] = m["data"].strip()
+    return out
+
+
+def screensaver_enabled(user: dict[str, str], policy: dict[str, str] | None = None) -> bool | None:
+    """Whether a screensaver runs: a group policy wins over the user's own setting.
+
+    Windows 10/11 keep ``ScreenSaveActive=1`` when "(None)" is chosen and drop ``SCRNSAVE.EXE``,
+    so both must be set for a screensaver to run.
+    """
+    policy = policy or {}
+    if "ScreenSaveActive" in policy:
+        return policy["ScreenSaveActive"] == "1"
+    active = user.get("ScreenSaveActive")
+    if active is None:
+        return None
+    exe = policy.get("SCRNSAVE.EXE", user.get("SCRNSAVE.EXE", ""))
+    return active == "1" and bool(exe.strip())
+
+
+def _fresh_sessions(
+    directory: Path, now: datetime, max_age_seconds: float
+) -> list[tuple[float, dict[str, object]]]:
+    """(age in seconds, document) of each session file written recently enough."""
+    out = []
+    try:
+        files = list(directory.glob("*.json"))
+    except OSError:
+        return []
+    for path in files:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+            written = datetime.fromisoformat(str(doc["written_at"]).replace("Z", "+00:00"))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if not isinstance(doc, dict) or written.tzinfo is None:
+            continue
+        age = (now - written).total_seconds()
+        if -60 <= age <= max_age_seconds:
+            out.append((max(0.0, age), doc))
+    return out
+
+
+def read_idle_files(
+    directory: Path, now: datetime | None = None, max_age_seconds: float = 180.0
+) -> float | None:
+    """Seconds since the last input in any session, from the per-session helper's files.
+
+    GetLastInputInfo only sees its own session, so ``deploy/windows/IdleHelper.cs`` runs in
+    each user's session and writes ``<session>.json`` (``{"idle_seconds": 12.5,
+    "screensaver": true, "written_at": "2026-01-05T08:00:00Z"}``). The most active session
+    wins; a file older than ``max_age_seconds`` is ignored (logged off, helper stopped).
+    None when no session has a fresh file.
+    """
+    best: float | None = None
+    for age, doc in _fresh_sessions(directory, now or datetime.now(UTC), max_age_seconds):
+        try:
+            idle = float(doc["idle_seconds"])  # type: ignore[arg-type]
+        except (KeyError, TypeError, ValueError):
+            continue
+        if idle >= 0:
+            best = idle + age if best is None else min(best, idle + age)
+    return best
+
+
+def read_session_screensaver(
+    directory: Path, now: datetime | None = None, max_age_seconds: float = 180.0
+) -> bool | None:
+    """Whether a user session runs a screensaver (its own HKCU setting, via the helper)."""
+    values = [
+        doc["screensaver"]
+        for _, doc in _fresh_sessions(directory, now or datetime.now(UTC), max_age_seconds)
+        if isinstance(doc.get("screensaver"), bool)
+    ]
+    return any(values) if values else None

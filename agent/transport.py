@@ -1,0 +1,257 @@
+"""MQTT out: telemetry from the spool to the broker, in ``seq`` order, QoS 1, TLS optional.
+
+``submit`` stores a schema-v1 message in the spool; a sender thread publishes the oldest
+unsent messages while connected (at most ``mqtt.max_inflight`` unacknowledged) and deletes
+each one only when its PUBACK arrives. On every (re)connection paho's own queue is dropped
+and the backlog is sent again from the oldest unacknowledged message, so order is kept and a
+message may at worst arrive twice (the collector drops duplicates by (device_id, seq)).
+A retained ``status`` says online on connect; the last will says offline if the agent
+vanishes; a graceful stop says offline itself. paho reconnects with exponential backoff
+(``reconnect_min_seconds`` doubling up to ``reconnect_max_seconds``). Works with MQTT 3.1.1
+(the default; the embedded amqtt broker) and MQTT 5 (Mosquitto, EMQX). Byte counts are
+payload bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import ssl
+import threading
+import time
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+
+from agent import __version__
+from agent.config import AgentMqtt
+from agent.schema import Reading, StateBlock, Status, Telemetry, topic, utcnow
+from agent.spool import Spool
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    """Sends the spool's messages to the broker and keeps the device's status topic."""
+
+    def __init__(
+        self,
+        mqtt: AgentMqtt,
+        *,
+        site: str,
+        device_id: str,
+        spool: Spool,
+        client_id: str | None = None,
+    ) -> None:
+        self.settings = mqtt
+        self.site = site
+        self.device_id = device_id
+        self.spool = spool
+        self._telemetry_topic = topic(site, device_id, "telemetry")
+        self._status_topic = topic(site, device_id, "status")
+        v5 = mqtt.protocol == "5"
+        self._client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"va-{device_id}",
+            protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+            clean_session=None if v5 else True,
+        )
+        if mqtt.username:
+            password = mqtt.password
+            self._client.username_pw_set(
+                mqtt.username, password.get_secret_value() if password else None
+            )
+        tls = mqtt.tls
+        if tls is not None:
+            self._client.tls_set(
+                ca_certs=str(tls.ca_file) if tls.ca_file else None,
+                certfile=str(tls.cert_file) if tls.cert_file else None,
+                keyfile=str(tls.key_file) if tls.key_file else None,
+                cert_reqs=ssl.CERT_REQUIRED,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        self._client.reconnect_delay_set(mqtt.reconnect_min_seconds, mqtt.reconnect_max_seconds)
+        self._client.max_inflight_messages_set(mqtt.max_inflight)
+        self._client.will_set(
+            self._status_topic,
+            Status(device_id=device_id, online=False, agent_version=__version__).to_json(),
+            qos=1,
+            retain=True,
+        )
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_publish = self._on_publish
+
+        self._send_lock = threading.Lock()  # order: taken before paho's own locks
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._progress = threading.Condition()
+        self._connected = False
+        self._generation = 0
+        self._sender_generation = 0
+        self._inflight: list[tuple[int, paho.MQTTMessageInfo]] = []
+        self._last_sent: int | None = None
+        self._rejected_mids: set[int] = set()
+        self._thread: threading.Thread | None = None
+        self.sent_total = 0
+        self.bytes_sent_total = 0
+        self.connections_total = 0
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def start(self) -> None:
+        """Connect in the background (retrying with backoff) and start sending."""
+        self._client.connect_async(
+            self.settings.host, self.settings.port, keepalive=self.settings.keepalive
+        )
+        self._client.loop_start()
+        self._thread = threading.Thread(target=self._run, name="veille-sender", daemon=True)
+        self._thread.start()
+
+    def submit(
+        self, readings: list[Reading], state: StateBlock | None = None, kind: str | None = None
+    ) -> int:
+        """Store one message with the next ``seq``; it is sent when the broker is reachable."""
+
+        def build(seq: int) -> bytes:
+            return Telemetry(
+                device_id=self.device_id,
+                seq=seq,
+                sent_at=utcnow(),
+                kind=kind,
+                readings=readings,
+                state=state,
+            ).to_json()
+
+        seq = self.spool.append(build)
+        self._wake.set()
+        return seq
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every stored message is acknowledged; False on timeout."""
+        deadline = time.monotonic() + timeout
+        self._wake.set()
+        with self._progress:
+            while len(self.spool) > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._progress.wait(min(left, 0.1))
+        return True
+
+    def stop(self, graceful: bool = True) -> None:
+        """Stop sending. Graceful: say offline (retained) and disconnect cleanly."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if graceful and self._connected:
+            offline = Status(
+                device_id=self.device_id, online=False, ts=utcnow(), agent_version=__version__
+            ).to_json()
+            info = self._client.publish(self._status_topic, offline, qos=1, retain=True)
+            self.bytes_sent_total += len(offline)
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(timeout=3)
+            self._client.disconnect()
+            self._client.loop_stop()
+        else:
+            self._client.loop_stop()
+            sock = self._client.socket()
+            if sock is not None:
+                sock.close()  # no DISCONNECT: the broker publishes the last will
+        self._connected = False
+
+    # paho callbacks, on paho's thread
+
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning(
+                "broker %s:%s refused the agent: %s", self.settings.host, self.settings.port, reason
+            )
+            return
+        online = Status(
+            device_id=self.device_id, online=True, ts=utcnow(), agent_version=__version__
+        ).to_json()
+        with self._send_lock:
+            client.drop_out_messages()  # the spool resends them, in order
+            self._rejected_mids.clear()
+            self._generation += 1
+            self._connected = True
+            self.connections_total += 1
+            client.publish(self._status_topic, online, qos=1, retain=True)
+            self.bytes_sent_total += len(online)
+        log.info("connected to %s:%s", self.settings.host, self.settings.port)
+        self._wake.set()
+
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if self._connected:
+            log.info("disconnected from broker: %s", reason)
+        self._connected = False
+        self._wake.set()
+
+    def _on_publish(
+        self, client: paho.Client, userdata: Any, mid: int, reason: Any, props: Any
+    ) -> None:
+        if reason.is_failure:  # MQTT 5 only: the broker refused this message
+            self._rejected_mids.add(mid)
+        self._wake.set()
+
+    # the sender thread
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(timeout=0.05 if self._inflight else 1.0)
+            self._wake.clear()
+            try:
+                self._pump()
+            except Exception:  # keep sending whatever one bad round did
+                log.exception("sender round failed")
+            with self._progress:
+                self._progress.notify_all()
+
+    def _reap(self) -> None:
+        keep = []
+        for seq, info in self._inflight:
+            try:
+                done = info.is_published()
+            except (RuntimeError, ValueError):
+                done = False
+            if not done:
+                keep.append((seq, info))
+                continue
+            self.spool.ack(seq)
+            if info.mid in self._rejected_mids:
+                self._rejected_mids.discard(info.mid)
+                self.spool.count_drop("rejected")
+            else:
+                self.sent_total += 1
+        self._inflight = keep
+
+    def _pump(self) -> None:
+        with self._send_lock:
+            self._reap()
+            if self._sender_generation != self._generation:
+                # New connection: paho's queue was dropped; resend from the oldest unacked.
+                self._inflight.clear()
+                self._last_sent = None
+                self._sender_generation = self._generation
+            if not self._connected:
+                return
+            room = self.settings.max_inflight - len(self._inflight)
+            if room <= 0:
+                return
+            for seq, payload in self.spool.peek(self._last_sent, room):
+                info = self._client.publish(self._telemetry_topic, payload, qos=1)
+                if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    break  # connection lost: resent after the next connect
+                self._inflight.append((seq, info))
+                self._last_sent = seq
+                self.bytes_sent_total += len(payload)

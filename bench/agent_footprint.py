@@ -1,0 +1,243 @@
+"""Footprint of ``veille-agent run`` next to prometheus-node-exporter, on loopback only.
+
+Starts a Mosquitto on a free 127.0.0.1 port, the agent at its default interval (60 s)
+publishing to it, and prometheus-node-exporter bound to 127.0.0.1 and scraped once a minute
+(as Prometheus would). Samples both processes every 5 s for N minutes and reports resident
+memory (RSS, and USS: memory that is the process's alone) and CPU time per hour (the
+commands a process runs included), steady
+state (the first 10 s of start-up excluded, and given apart). Writes
+``bench/results/agent_footprint.json``. Aim for the agent: < 30 MB RSS, < 0.1 % of a core.
+
+    python bench/agent_footprint.py [minutes]      # default 2
+
+Installs the Debian package prometheus-node-exporter if missing (apt-get, its service kept
+from starting), which needs root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "agent_footprint.json"
+WARMUP_SECONDS = 10.0
+SAMPLE_SECONDS = 5.0
+AIM_RSS_BYTES = 30e6
+AIM_CORE_PERCENT = 0.1
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_tcp(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def node_exporter_binary() -> str:
+    found = shutil.which("prometheus-node-exporter") or shutil.which(
+        "prometheus-node-exporter", path="/usr/bin:/usr/sbin"
+    )
+    if found:
+        return found
+    print("installing prometheus-node-exporter (apt-get)...", file=sys.stderr)
+    policy = Path("/usr/sbin/policy-rc.d")
+    own_policy = not policy.exists()
+    if own_policy:  # keep the package's own service (0.0.0.0:9100) from starting
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        cmd = ["apt-get", "install", "-y", "--no-install-recommends", "prometheus-node-exporter"]
+        if subprocess.run(cmd, env=env, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update"], env=env, check=True)
+            subprocess.run(cmd, env=env, check=True)
+    finally:
+        if own_policy:
+            policy.unlink()
+    found = shutil.which("prometheus-node-exporter", path="/usr/bin:/usr/sbin")
+    if not found:
+        raise RuntimeError("prometheus-node-exporter did not install")
+    return found
+
+
+class Sampler:
+    """RSS, USS and CPU time of one process over time."""
+
+    def __init__(self, name: str, pid: int) -> None:
+        self.name = name
+        self.proc = psutil.Process(pid)
+        self.samples: list[tuple[float, float, int, int]] = []  # (t, cpu s, rss, uss)
+
+    def sample(self) -> None:
+        with self.proc.oneshot():
+            cpu = self.proc.cpu_times()
+            mem = self.proc.memory_full_info()
+        # Children included: the commands the agent runs (systemd-inhibit...) are its cost.
+        total = cpu.user + cpu.system + cpu.children_user + cpu.children_system
+        self.samples.append((time.monotonic(), total, mem.rss, mem.uss))
+
+    def report(self, started: float) -> dict[str, Any]:
+        steady = [s for s in self.samples if s[0] - started >= WARMUP_SECONDS]
+        first, last = steady[0], steady[-1]
+        span = last[0] - first[0]
+        cpu = last[1] - first[1]
+        return {
+            "pid": self.proc.pid,
+            "rss_bytes_last": last[2],
+            "rss_bytes_max": max(s[2] for s in self.samples),
+            "uss_bytes_last": last[3],
+            "cpu_seconds_startup": round(first[1], 3),
+            "cpu_seconds_steady": round(cpu, 3),
+            "steady_span_seconds": round(span, 1),
+            "cpu_seconds_per_hour": round(cpu / span * 3600, 2) if span else None,
+            "core_percent": round(cpu / span * 100, 4) if span else None,
+        }
+
+
+def count_messages(port: int, topic: str, counter: list[int], stop: threading.Event) -> None:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-counter")
+    client.on_connect = lambda c, *a: c.subscribe(topic, qos=1)
+    client.on_message = lambda *a: counter.__setitem__(0, counter[0] + 1)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    stop.wait()
+    client.disconnect()
+    client.loop_stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("minutes", nargs="?", type=float, default=2.0)
+    args = parser.parse_args(argv)
+    exporter = node_exporter_binary()
+    mosquitto = shutil.which("mosquitto", path="/usr/sbin:/usr/bin") or "mosquitto"
+    agent = Path(sys.executable).parent / "veille-agent"
+    procs: list[subprocess.Popen[bytes]] = []
+    stop = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="veille-bench-") as tmp:
+        work = Path(tmp)
+        mqtt_port, exporter_port = free_port(), free_port()
+        (work / "mosquitto.conf").write_text(
+            f"listener {mqtt_port} 127.0.0.1\nallow_anonymous true\nlog_dest none\n"
+        )
+        (work / "agent.toml").write_text(
+            f'device_id = "bench-agent"\nsite = "bench"\n[mqtt]\nport = {mqtt_port}\n'
+            f'[spool]\npath = "{work / "spool.sqlite"}"\n'
+        )
+        log = (work / "agent.log").open("wb")
+        try:
+            procs.append(subprocess.Popen([mosquitto, "-c", str(work / "mosquitto.conf")]))
+            wait_tcp(mqtt_port)
+            received = [0]
+            counter = threading.Thread(
+                target=count_messages,
+                args=(mqtt_port, "veille/v1/bench/+/telemetry", received, stop),
+                daemon=True,
+            )
+            counter.start()
+            env = {**os.environ, "MALLOC_ARENA_MAX": "2"}  # as deploy/systemd sets it
+            started = time.monotonic()
+            agent_proc = subprocess.Popen(
+                [str(agent), "run", "--config", str(work / "agent.toml")],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            procs.append(agent_proc)
+            exporter_proc = subprocess.Popen(
+                [exporter, f"--web.listen-address=127.0.0.1:{exporter_port}"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            procs.append(exporter_proc)
+            wait_tcp(exporter_port)
+            samplers = [
+                Sampler("veille_agent", agent_proc.pid),
+                Sampler("node_exporter", exporter_proc.pid),
+            ]
+            end = started + args.minutes * 60
+            next_scrape = started
+            while time.monotonic() < end:
+                if time.monotonic() >= next_scrape:
+                    url = f"http://127.0.0.1:{exporter_port}/metrics"
+                    with urllib.request.urlopen(url, timeout=10) as resp:
+                        resp.read()
+                    next_scrape += 60
+                for s in samplers:
+                    s.sample()
+                time.sleep(SAMPLE_SECONDS)
+            for s in samplers:
+                s.sample()
+            report = {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "minutes": args.minutes,
+                "machine": {
+                    "python": platform.python_version(),
+                    "kernel": platform.release(),
+                    "cpus": psutil.cpu_count(),
+                },
+                "agent_interval_seconds": 60,
+                "node_exporter_scrape_seconds": 60,
+                "messages_received": received[0],
+                "processes": {s.name: s.report(started) for s in samplers},
+                "aims": {"rss_bytes": AIM_RSS_BYTES, "core_percent": AIM_CORE_PERCENT},
+            }
+        finally:
+            stop.set()
+            for p in reversed(procs):
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            log.close()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"{'process':<14} {'RSS MB':>7} {'USS MB':>7} {'CPU s/h':>8} {'% core':>7}")
+    for name, r in report["processes"].items():
+        print(
+            f"{name:<14} {r['rss_bytes_last'] / 1e6:7.1f} {r['uss_bytes_last'] / 1e6:7.1f} "
+            f"{r['cpu_seconds_per_hour']:8.2f} {r['core_percent']:7.4f}"
+        )
+    agent_r = report["processes"]["veille_agent"]
+    print(
+        f"agent aim: RSS < {AIM_RSS_BYTES / 1e6:.0f} MB: "
+        f"{'met' if agent_r['rss_bytes_last'] < AIM_RSS_BYTES else 'NOT met'}; "
+        f"< {AIM_CORE_PERCENT} % core: "
+        f"{'met' if agent_r['core_percent'] < AIM_CORE_PERCENT else 'NOT met'}; "
+        f"{report['messages_received']} messages received; written {RESULTS}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
