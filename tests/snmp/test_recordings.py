@@ -136,3 +136,35 @@ def test_forced_and_cached_profiles(responder: SnmpResponder) -> None:
         poll_device(_target(sentry, responder.port), timeout=1.0, retries=0, state=state)
     )
     assert (again.profile, again.power_watts, state.profile) == ("sentry4", 1701, "sentry4")
+
+
+@pytest.mark.parametrize("device", DEVICES, ids=[d["name"] for d in DEVICES])
+def test_veille_collector_poll_command_for_every_recording(
+    device: dict[str, Any], responder: SnmpResponder
+) -> None:
+    """The operator's command itself, as a process: expected power within 1 %, and energy."""
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collector.cli",
+            "poll",
+            f"127.0.0.1:{responder.port}",
+            "--community",
+            device["snmpsim_community"],
+            "--json",
+            "--timeout",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["power_watts"] == pytest.approx(device["expected_power_w"], rel=0.01)
+    if device["expected_energy_kwh"] is not None:
+        assert out["energy_kwh"] == pytest.approx(device["expected_energy_kwh"], rel=0.01)
