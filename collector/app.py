@@ -92,15 +92,19 @@ class CollectorApp:
         if cfg.snmp.targets:
             self.start_snmp(cfg.snmp.targets)
         if jobs:
-            self._jobs.add_job(
-                self.recompute,
-                "interval",
-                seconds=cfg.analysis.interval_seconds,
-                max_instances=1,
-                next_run_time=datetime.now(UTC) + timedelta(seconds=5),
-            )
-            self._jobs.add_job(self.expire, "interval", hours=24, max_instances=1)
-            self._jobs.start()
+            self.start_jobs()
+
+    def start_jobs(self) -> None:
+        """Recompute kWh and violations every ``analysis.interval_seconds``; expire daily."""
+        self._jobs.add_job(
+            self.recompute,
+            "interval",
+            seconds=self.cfg.analysis.interval_seconds,
+            max_instances=1,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+        )
+        self._jobs.add_job(self.expire, "interval", hours=24, max_instances=1)
+        self._jobs.start()
 
     def start_snmp(self, targets: Sequence[SnmpTarget]) -> None:
         """Poll ``targets`` on the configured interval, on an asyncio loop of their own."""

@@ -166,6 +166,7 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
         for f in files:
             print(f"wrote {f}")
         if keep_running:
+            app.start_jobs()  # kWh and violations keep being recomputed while it serves
             print(
                 f"\nserving: MQTT 127.0.0.1:{app.mqtt_port}, /metrics on "
                 f"http://127.0.0.1:{app.metrics_port}/metrics — Ctrl-C to stop",

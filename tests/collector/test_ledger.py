@@ -31,16 +31,31 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
 
 
 def _acc(device: str, seq: int, at: datetime, watts: float = 10.0) -> Accepted:
-    msg = Telemetry(device_id=device, seq=seq, sent_at=at, readings=[
-        Reading(ts=at, metric="power_watts", value=watts, source="model",
-                quality=Quality.ESTIMATED)])
+    msg = Telemetry(
+        device_id=device,
+        seq=seq,
+        sent_at=at,
+        readings=[
+            Reading(
+                ts=at, metric="power_watts", value=watts, source="model", quality=Quality.ESTIMATED
+            )
+        ],
+    )
     return Accepted(msg, "mairie", at, 0.0)
 
 
 def test_migration_creates_every_table(ledger: Ledger) -> None:
     names = set(inspect(ledger.engine).get_table_names())
-    assert {"devices", "messages", "samples", "states", "hourly_energy", "violations",
-            "dead_letters", "alembic_version"} <= names
+    assert {
+        "devices",
+        "messages",
+        "samples",
+        "states",
+        "hourly_energy",
+        "violations",
+        "dead_letters",
+        "alembic_version",
+    } <= names
     ledger.migrate()  # idempotent
 
 
@@ -60,8 +75,15 @@ def test_a_replayed_backlog_does_not_move_last_seen_back(ledger: Ledger) -> None
 
 
 def test_hourly_rows_are_replaced_not_added(ledger: Ledger) -> None:
-    row = {"hour": T0, "kwh": 1.0, "coverage": 1.0, "measured_kwh": 1.0, "estimated_kwh": 0.0,
-           "source": "pdu", "resets": 0}
+    row = {
+        "hour": T0,
+        "kwh": 1.0,
+        "coverage": 1.0,
+        "measured_kwh": 1.0,
+        "estimated_kwh": 0.0,
+        "source": "pdu",
+        "resets": 0,
+    }
     ledger.replace_hourly("pdu-a", [row])
     ledger.replace_hourly("pdu-a", [{**row, "kwh": 2.0}])
     (got,) = ledger.hourly_rows(T0 - timedelta(hours=1), T0 + timedelta(hours=1))
@@ -77,11 +99,18 @@ def test_dead_letters_keep_raw_bytes(ledger: Ledger) -> None:
 def test_retention_expires_raw_and_keeps_rollups(ledger: Ledger) -> None:
     old, recent = T0 - timedelta(days=60), T0
     ledger.store([_acc("pc-1", 1, old), _acc("pc-1", 2, recent)])
-    row = {"kwh": 1.0, "coverage": 1.0, "measured_kwh": 0.0, "estimated_kwh": 1.0,
-           "source": "model", "resets": 0}
+    row = {
+        "kwh": 1.0,
+        "coverage": 1.0,
+        "measured_kwh": 0.0,
+        "estimated_kwh": 1.0,
+        "source": "model",
+        "resets": 0,
+    }
     ledger.replace_hourly("pc-1", [{"hour": old, **row}])
-    raw, hourly = ledger.expire(raw_before=T0 - timedelta(days=35),
-                                hourly_before=T0 - timedelta(days=1000))
+    raw, hourly = ledger.expire(
+        raw_before=T0 - timedelta(days=35), hourly_before=T0 - timedelta(days=1000)
+    )
     assert (raw, hourly) == (1, 0)
     assert ledger.count("samples") == 1
     assert len(ledger.hourly_rows(old - timedelta(hours=1), T0)) == 1
