@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,28 +34,15 @@ from typing import Any
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: tests/servers.py starts the servers
+
+from tests.servers import free_port, wait_tcp  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "agent_footprint.json"
 WARMUP_SECONDS = 10.0
 SAMPLE_SECONDS = 5.0
 AIM_RSS_BYTES = 30e6
 AIM_CORE_PERCENT = 0.1
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_tcp(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
 
 
 def node_exporter_binary() -> str:
