@@ -48,7 +48,7 @@ class EmbeddedBroker:
     def start(self, timeout: float = 10.0) -> None:
         """Start the broker and wait until it accepts connections."""
         for name in ("amqtt", "transitions"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+            logging.getLogger(name).setLevel(logging.ERROR)  # shutdown chatter is not news
         self._thread.start()
 
         async def _start() -> Broker:
