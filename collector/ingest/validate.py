@@ -83,6 +83,27 @@ def _model_error(exc: ValidationError) -> Rejected:
     return Rejected("schema", f"{key}: {first['msg']}{more}")
 
 
+_AGENT_PREFIX = b'{"schema":%d,' % SCHEMA_VERSION
+
+
+def _fast_telemetry(payload: bytes) -> Telemetry | None:
+    """Telemetry straight from the bytes, for payloads shaped as agents write them: pydantic
+    validates JSON a third faster than a parsed document. Only when the one ``schema`` key
+    comes first as a plain integer and no ``\\u`` escape could spell a second one; otherwise,
+    or on any error, None: the full path decides, and its verdicts and reasons are unchanged.
+    """
+    if (
+        not payload.startswith(_AGENT_PREFIX)
+        or payload.count(b'"schema"') != 1
+        or b"\\u" in payload
+    ):
+        return None
+    try:
+        return Telemetry.model_validate_json(payload)
+    except ValidationError:
+        return None
+
+
 def validate(
     topic: str, payload: bytes, received_at: datetime, limits: Limits
 ) -> ValidTelemetry | ValidStatus:
@@ -91,19 +112,23 @@ def validate(
         site, device_id, kind = parse_topic(topic)
     except ValueError as exc:
         raise Rejected("topic", str(exc)) from None
-    doc = _load(payload, limits)
-    if doc.get("device_id") != device_id:
-        raise Rejected(
-            "device_mismatch",
-            f"device_id {doc.get('device_id')!r} in the payload "
-            f"differs from {device_id!r} in the topic",
-        )
-    try:
-        if kind == "status":
-            return ValidStatus(site, Status.model_validate(doc))
-        msg = Telemetry.model_validate(doc)
-    except ValidationError as exc:
-        raise _model_error(exc) from None
+    msg = None
+    if kind == "telemetry" and len(payload) <= limits.max_payload_bytes:
+        msg = _fast_telemetry(payload)
+    if msg is None or msg.device_id != device_id:
+        doc = _load(payload, limits)
+        if doc.get("device_id") != device_id:
+            raise Rejected(
+                "device_mismatch",
+                f"device_id {doc.get('device_id')!r} in the payload "
+                f"differs from {device_id!r} in the topic",
+            )
+        try:
+            if kind == "status":
+                return ValidStatus(site, Status.model_validate(doc))
+            msg = Telemetry.model_validate(doc)
+        except ValidationError as exc:
+            raise _model_error(exc) from None
     skew = (msg.sent_at - received_at).total_seconds()
     if skew > limits.max_clock_skew.total_seconds():
         raise Rejected(

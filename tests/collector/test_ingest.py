@@ -208,3 +208,17 @@ def test_a_failing_ledger_loses_nothing(ledger: Ledger, monkeypatch: pytest.Monk
     assert sorted(d.payload for d in dead) == sorted(payloads)
     assert all("ledger write failed" in d.reason and "samples" in d.reason for d in dead)
     assert ledger.count("messages") == 0  # the failed transaction left nothing half-written
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"schema":1,"device_id":"pc-1","seq":1,"schema":true}',
+        b'{"schema":true,"device_id":"pc-1","seq":1}',
+        b'{"schema":1.0,"device_id":"pc-1","seq":1}',
+    ],
+)
+def test_the_fast_path_never_accepts_a_bad_schema_version(payload: bytes) -> None:
+    with pytest.raises(Rejected) as info:
+        validate("veille/v1/s/pc-1/telemetry", payload, NOW, Limits())
+    assert info.value.code == "schema_version"

@@ -1,0 +1,298 @@
+"""Collector throughput end to end: MQTT in, validation, ledger, VictoriaMetrics out.
+
+Starts a Mosquitto and a VictoriaMetrics on free 127.0.0.1 ports, then runs the same publisher
+processes with the same messages twice (schema-v1 ``Telemetry`` at QoS 1, R readings and a
+state block each, from M simulated devices, as a backlog is sent):
+
+1. broker: a bare paho subscriber that only counts messages, for the broker's raw rate;
+2. collector: a ``CollectorApp`` in a process of its own (SQLite ledger, time-series sink to
+   VictoriaMetrics, /metrics). Its sustained rate is readings stored per second from the
+   first to the last stored (``veille_collector_readings_total``, scraped every 0.2 s). Then
+   the sink is flushed and nothing may be lost: ledger messages == messages the broker
+   acknowledged, and ledger samples == VictoriaMetrics samples (``/api/v1/export``) ==
+   readings sent.
+
+Rates in readings per second, CPU in seconds, peak RSS (VmHWM) in bytes, into
+``bench/results/collector_throughput.json`` (``--quick``: ``...quick.json``); exit 1 if
+anything was lost. ``.venv/bin/python bench/collector_throughput.py [--quick] [--help]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: tests/servers.py starts the servers
+
+from _servers import (  # noqa: E402
+    SERIES,
+    Load,
+    cpu_seconds,
+    machine,
+    peak_rss_bytes,
+    receive,
+    run_collector,
+    run_counter,
+    run_publisher,
+    scrape,
+    vm_count_samples,
+)
+
+from tests.servers import Server, mosquitto, victoria_metrics  # noqa: E402
+
+AIM_READINGS_PER_SECOND = 50_000
+POLL_SECONDS = 0.2
+READINGS = 'veille_collector_readings_total{path="mqtt"}'
+CTX = mp.get_context("spawn")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--devices", type=int, default=200, help="simulated agents (200)")
+    p.add_argument("--readings", type=int, default=50, help="readings per message (50)")
+    p.add_argument("--total-readings", type=int, default=1_000_000, help="to send (1,000,000)")
+    p.add_argument("--max-seconds", type=float, default=60.0, help="publishing stops then (60)")
+    p.add_argument("--publishers", type=int, default=2, help="publisher processes (2)")
+    p.add_argument("--stall-seconds", type=float, default=60.0, help="give up without progress")
+    p.add_argument("--quick", action="store_true", help="a smoke run: 100,000 readings, 10 s")
+    p.add_argument("--profile", type=Path, help="py-spy the collector into this .svg or .txt")
+    p.add_argument("--out", type=Path, help="results JSON (bench/results/...)")
+    a = p.parse_args(argv)
+    if a.quick:
+        a.total_readings, a.max_seconds = min(a.total_readings, 100_000), min(a.max_seconds, 10)
+    name = "collector_throughput.quick.json" if a.quick else "collector_throughput.json"
+    a.out = a.out or ROOT / "bench" / "results" / name
+    return a
+
+
+def pid_of(server: Server) -> int:
+    if server.proc is None:
+        raise RuntimeError(f"{server.name} is not running")
+    return server.proc.pid
+
+
+def make_load(a: argparse.Namespace) -> Load:
+    messages = math.ceil(a.total_readings / a.readings)
+    rounds = math.ceil(messages / a.devices) * math.ceil(a.readings / len(SERIES))
+    # readings must stay younger than mqtt.max_backlog_days (30): spread them over 25 days
+    step = min(60.0, timedelta(days=25).total_seconds() / max(rounds, 1))
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=rounds * step + 3600)
+    return Load(a.devices, messages, a.readings, t0, step)
+
+
+def start_publishers(port: int, load: Load, a: argparse.Namespace, tag: str) -> tuple[Any, ...]:
+    """Publishers with their messages built, waiting for ``go.set()``."""
+    ready = [CTX.Event() for _ in range(a.publishers)]
+    go, results = CTX.Event(), CTX.Queue()
+    procs = [
+        CTX.Process(
+            target=run_publisher,
+            args=(port, load, w, a.publishers, a.max_seconds, tag, r, go, results),
+            name=f"publisher-{w}",
+            daemon=True,
+        )
+        for w, r in enumerate(ready)
+    ]
+    for proc in procs:
+        proc.start()
+    if not all(r.wait(600) for r in ready):
+        raise RuntimeError("a publisher did not get ready (building its messages)")
+    return procs, go, results
+
+
+def broker_phase(broker: Server, load: Load, a: argparse.Namespace) -> dict[str, Any]:
+    ready, (mine, theirs) = CTX.Event(), CTX.Pipe()
+    counter = CTX.Process(
+        target=run_counter, args=(broker.port, ready, theirs, 60.0), name="counter", daemon=True
+    )
+    counter.start()
+    if not ready.wait(30):
+        raise RuntimeError("the counting subscriber did not subscribe")
+    procs, go, results = start_publishers(broker.port, load, a, "raw")
+    cpu0 = cpu_seconds(pid_of(broker))
+    go.set()
+    pubs = [results.get(timeout=600) for _ in procs]
+    acked = sum(p["acked"] for p in pubs)
+    mine.send(acked)
+    counted = receive(mine, counter, 120)
+    span = counted["last"] - min(p["started"] for p in pubs)
+    return {
+        "published_messages": acked,
+        "received_messages": counted["n"],
+        "lost_messages": acked - counted["n"],
+        "received_bytes": counted["bytes"],
+        "seconds": round(span, 3),
+        "messages_per_second": round(counted["n"] / span, 1),
+        "readings_per_second": round(counted["n"] * load.readings / span, 1),
+        "mosquitto_cpu_seconds": round(cpu_seconds(pid_of(broker)) - cpu0, 2),
+    }
+
+
+def collector_phase(
+    broker: Server, vm_url: str, workdir: Path, load: Load, a: argparse.Namespace
+) -> dict[str, Any]:
+    workdir.mkdir(parents=True)
+    settings = {
+        "mqtt": {"embedded": False, "port": broker.port, "client_id": "bench-collector"},
+        "ledger": {"url": f"sqlite:///{workdir / 'ledger.sqlite'}"},
+        "timeseries": {"url": vm_url, "measurement": "bench"},
+        "metrics": {"port": 0},
+    }
+    mine, theirs = CTX.Pipe()
+    args = (settings, str(workdir), load.devices, theirs)
+    child = CTX.Process(target=run_collector, args=args, name="collector", daemon=True)
+    child.start()
+    hello = receive(mine, child, 60)
+    pid, port = hello["pid"], hello["metrics_port"]
+    procs, go, results = start_publishers(broker.port, load, a, "col")
+    spy = None
+    if a.profile:  # .txt: collapsed stacks, one per line
+        fmt = "raw" if a.profile.suffix == ".txt" else "flamegraph"
+        cmd = ["record", "-o", str(a.profile), "-f", fmt, "--threads", "--pid", str(pid)]
+        spy = subprocess.Popen([shutil.which("py-spy") or "py-spy", *cmd])
+    cpu0, mq0 = cpu_seconds(pid), cpu_seconds(pid_of(broker))
+    t_go = time.monotonic()
+    go.set()
+    pubs: list[dict[str, Any]] = []
+    timeline: list[dict[str, float]] = []
+    first: tuple[float, float] | None = None
+    last, changed, expected = 0.0, t_go, math.inf
+    while last < expected:
+        time.sleep(POLL_SECONDS)
+        now = time.monotonic()
+        while not results.empty():
+            pubs.append(results.get())
+            if len(pubs) == len(procs):
+                expected = sum(p["acked"] for p in pubs) * load.readings
+        metrics = scrape(port)
+        readings = metrics.get(READINGS, 0.0)
+        if readings and first is None:
+            first = (now, readings)
+        if readings != last:
+            last, changed = readings, now
+        if not timeline or now - t_go - timeline[-1]["t"] >= 1.0:
+            depth = metrics.get("veille_collector_queue_depth", 0.0)
+            timeline.append({"t": round(now - t_go, 2), "readings": readings, "queue": depth})
+        if now - changed > a.stall_seconds:
+            print(f"no progress for {a.stall_seconds:.0f} s: giving up", file=sys.stderr)
+            break
+    t_stored, cpu_stored = now, cpu_seconds(pid)
+    mine.send(("flush", 300.0))
+    flushed = receive(mine, child, 330)
+    t_flushed, cpu_flushed = time.monotonic(), cpu_seconds(pid)
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
+    peak, final = peak_rss_bytes(pid), scrape(port)
+    mine.send(("stop", 0.0))
+    receive(mine, child, 120)
+    with sqlite3.connect(f"file:{workdir / 'ledger.sqlite'}?mode=ro", uri=True) as db:
+        ledger_messages = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+        ledger_samples = db.execute("SELECT count(*) FROM samples").fetchone()[0]
+    acked = sum(p["acked"] for p in pubs)
+    sent = acked * load.readings
+    vm_samples = vm_count_samples(vm_url, "bench_.+", load.t0)
+    t_first, r_first = first or (t_go, 0.0)
+    return {
+        "published_messages": acked,
+        "published_readings": sent,
+        "publish_seconds": round(max(p["finished"] for p in pubs) - t_go, 3),
+        "first_stored_after_seconds": round(t_first - t_go, 3),
+        "stored_after_seconds": round(t_stored - t_go, 3),
+        "flushed_after_seconds": round(t_flushed - t_go, 3),
+        "readings_per_second": round((last - r_first) / max(t_stored - t_first, 1e-9), 1),
+        "readings_per_second_incl_sink": round(sent / (t_flushed - t_go), 1),
+        "ledger_messages": ledger_messages,
+        "ledger_samples": ledger_samples,
+        "vm_samples": vm_samples,
+        "lost": {
+            "ledger_messages": acked - ledger_messages,
+            "ledger_samples": sent - ledger_samples,
+            "vm_samples": sent - vm_samples,
+            "readings_metric": sent - int(final.get(READINGS, 0.0)),
+        },
+        "cpu_seconds_to_stored": round(cpu_stored - cpu0, 2),
+        "cpu_seconds_to_flushed": round(cpu_flushed - cpu0, 2),
+        "cores_while_storing": round((cpu_stored - cpu0) / (t_stored - t_go), 2),
+        "peak_rss_bytes": peak,
+        "mosquitto_cpu_seconds": round(cpu_seconds(pid_of(broker)) - mq0, 2),
+        "collector_process": flushed,
+        "metrics": {k: v for k, v in final.items() if "_total" in k},
+        "timeline": timeline,
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    raw, col = result["broker"], result["collector"]
+    rows = [
+        ("broker alone (paho counter)", raw["readings_per_second"], raw["lost_messages"]),
+        ("collector, sustained", col["readings_per_second"], sum(col["lost"].values())),
+        ("collector, until all in VM", col["readings_per_second_incl_sink"], ""),
+    ]
+    print(f"\n{'':<30} {'readings/s':>12} {'lost':>6}")
+    for name, rate, lost in rows:
+        print(f"{name:<30} {rate:>12,.0f} {lost!s:>6}")
+    proc = col["collector_process"]
+    print(
+        f"\n{col['published_readings']:,} readings in {col['published_messages']:,} messages; "
+        f"collector: {col['cpu_seconds_to_stored']} CPU s ({col['cores_while_storing']} "
+        f"cores), of which GC {proc['gc_seconds']} s; peak RSS "
+        f"{col['peak_rss_bytes'] / 1e6:.0f} MB\n"
+        f"aim {AIM_READINGS_PER_SECOND:,} readings/s, nothing lost: "
+        f"{'met' if result['aim_met'] else 'NOT met'}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the servers stop
+    a = parse_args(argv)
+    load = make_load(a)
+    workdir = Path(tempfile.mkdtemp(prefix="veille-bench-"))
+    servers: list[Server] = []
+    try:
+        servers.append(broker := mosquitto(workdir / "mosquitto"))
+        servers.append(vm := victoria_metrics(workdir / "vm"))
+        print(f"{load.messages:,} messages x {load.readings} readings from {load.devices} devices")
+        raw = broker_phase(broker, load, a)
+        print(f"broker alone: {raw['readings_per_second']:,.0f} readings/s")
+        col = collector_phase(broker, vm.url, workdir / "collector", load, a)
+        sink = col["collector_process"]["sink"] or {}
+        lost = sum(col["lost"].values()) + sink.get("dropped_total", 0) + raw["lost_messages"]
+        params = {k: v for k, v in vars(a).items() if k not in ("out", "profile")}
+        result = {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "parameters": {**params, **asdict(load), "t0": load.t0.isoformat()},
+            "aim_readings_per_second": AIM_READINGS_PER_SECOND,
+            "aim_met": col["readings_per_second"] >= AIM_READINGS_PER_SECOND and lost == 0,
+            "lost_total": lost,
+            "broker": raw,
+            "collector": col,
+        }
+        report(result)
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        print(f"wrote {a.out}")
+        return 0 if lost == 0 else 1
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
