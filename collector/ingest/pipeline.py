@@ -130,10 +130,6 @@ class Ingestor:
             except Exception:
                 log.exception("ledger unavailable: message on %s lost", raw.topic)
 
-    def process_now(self, batch: Sequence[Raw]) -> None:
-        """Validate and store ``batch`` on the calling thread (tests, benchmarks)."""
-        self._process(batch)
-
     def _process(self, batch: Sequence[Raw]) -> None:
         accepted: list[Accepted] = []
         for raw in batch:
