@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -22,12 +22,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from collector.broker import EmbeddedBroker
 from collector.config import CollectorConfig, SnmpTarget, load_config
 from collector.ingest.mqtt import MqttIngest
-from collector.ingest.pipeline import Ingestor, Sink
+from collector.ingest.pipeline import Ingestor
 from collector.ingest.validate import Limits
 from collector.inventory import Inventory, load_inventory
 from collector.ledger import Ledger
 from collector.metrics import CollectorMetrics
 from collector.model import Sample
+
+if TYPE_CHECKING:
+    from collector.sinks.timeseries import TimeseriesSink
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ class CollectorApp:
         self.ledger = Ledger(cfg.ledger.url)
         self.spool_dir = spool_dir or Path("veille-spool")
         self.broker: EmbeddedBroker | None = None
-        self.sink: Any = None
+        self.sink: TimeseriesSink | None = None
         self.ingestor: Ingestor | None = None
         self.mqtt: MqttIngest | None = None
         self.metrics_port: int | None = None
@@ -161,9 +164,8 @@ class CollectorApp:
         self.metrics.snmp_rounds.inc()
         self.ledger.write_samples(samples)
         self.metrics.readings.labels("snmp").inc(len(samples))
-        sink: Sink | None = self.sink
-        if sink is not None:
-            sink.write(samples)
+        if self.sink is not None:
+            self.sink.write(samples)
 
     def kind_of(self, device_id: str) -> str | None:
         d = self.inventory.get(device_id)

@@ -29,6 +29,9 @@ from collector.config import CollectorConfig
 from collector.inventory import load_inventory
 from collector.jobs import recompute
 from collector.report import build_summary, render_text, write_reports
+from collector.sim.agents import history, live
+from collector.sim.datacentre import SimDatacentre
+from collector.sim.fleet import Fleet, build_fleet
 
 HISTORY = timedelta(days=7)
 
@@ -73,9 +76,6 @@ def _demo_config(output: Path) -> CollectorConfig:
 
 
 def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int) -> int:
-    from collector.sim.agents import history, live
-    from collector.sim.datacentre import SimDatacentre
-    from collector.sim.fleet import build_fleet
     from collector.sim.malformed import malformed_payloads
     from collector.snmp.responder import SnmpResponder
 
@@ -136,7 +136,7 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
             "and a real agent on this machine"
         )
         real = _start_real_agent(app.mqtt_port, output / "agent-spool.sqlite")
-        _live(fleet, dc, publishers, live, live_seconds, progress)
+        _live(fleet, dc, publishers, live_seconds, progress)
         for topic_name, payload, _why in malformed_payloads():
             _publish_raw(app.mqtt_port, topic_name, payload)
         if real is not None:
@@ -172,7 +172,7 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
                 f"http://127.0.0.1:{app.metrics_port}/metrics — Ctrl-C to stop",
                 flush=True,
             )
-            _live(fleet, dc, publishers, live, float("inf"), None)
+            _live(fleet, dc, publishers, float("inf"), None)
         return 0
     finally:
         _stop_all(publishers)
@@ -218,10 +218,9 @@ def _wait_drained(
 
 
 def _live(
-    fleet: object,
-    dc: object,
+    fleet: Fleet,
+    dc: SimDatacentre,
     publishers: dict[str, Publisher],
-    live: object,
     seconds: float,
     progress: Progress | None,
     tick: float = 5.0,
@@ -229,8 +228,8 @@ def _live(
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         now = datetime.now(UTC)
-        dc.tick(now)  # type: ignore[attr-defined]
-        for msg in live(fleet, now):  # type: ignore[operator]
+        dc.tick(now)
+        for msg in live(fleet, now):
             publishers[msg.device_id].submit(msg.readings, msg.state, msg.kind)
         if progress:
             progress.detail(f"live: {max(0.0, end - time.monotonic()):4.0f} s left", end="\r")

@@ -15,23 +15,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from collector.ingest.sleep_energy import sleep_samples
 from collector.ingest.validate import Limits, Rejected, ValidStatus, validate
 from collector.ledger.store import Accepted, Ledger
 from collector.metrics import CollectorMetrics
 from collector.model import Sample
+from collector.sinks import Sink
 
 log = logging.getLogger(__name__)
 
 STORE_RETRIES = 4
-
-
-class Sink(Protocol):
-    """Where every stored reading is also written (the time-series store)."""
-
-    def write(self, batch: Sequence[Sample]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

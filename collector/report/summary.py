@@ -7,14 +7,20 @@ shares, unassigned devices and rejected messages.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from collector.analysis.carbon import CarbonFigure, emissions
 from collector.analysis.energy import HourlyEnergy
-from collector.analysis.rollup import DomainEnergy, PueResult, kwh_by_domain, pue_by_datacentre
+from collector.analysis.rollup import (
+    DomainEnergy,
+    PueResult,
+    kwh_by_device,
+    kwh_by_domain,
+    pue_by_datacentre,
+)
 from collector.config import CollectorConfig
 from collector.inventory import Inventory
 from collector.ledger import Ledger
@@ -110,9 +116,7 @@ def build_summary(
         min_hour_coverage=cfg.analysis.pue_min_hour_coverage,
     )
     total = sum(d.kwh for d in domains)
-    per_device: dict[str, float] = defaultdict(float)
-    for h in hourly:
-        per_device[h.device_id] += h.kwh
+    per_device = {d.device_id: d.kwh for d in kwh_by_device(hourly, inventory)}
 
     violations = [
         ViolationRow(
@@ -158,5 +162,5 @@ def build_summary(
         devices_reporting=len(seen),
         unassigned=sorted(d for d in seen if inventory.get(d) is None),
         dead_letters=ledger.dead_letters(20),
-        per_device=dict(per_device),
+        per_device=per_device,
     )

@@ -1,8 +1,9 @@
 """Sinks: where the collector sends every stored sample besides the ledger.
 
 A sink takes batches of :class:`collector.model.Sample` (SI values, UTC timestamps) and owns
-its own buffering, retries and drop counters. ``SINKS`` names the implementations; each module
-is imported only when configured, so the ledger-only quickstart needs no time-series client.
+its own buffering, retries and drop counters.
+Each implementation is imported only when configured, so the ledger-only quickstart needs no
+time-series client.
 """
 
 from __future__ import annotations
@@ -29,9 +30,4 @@ class Sink(Protocol):
         ...
 
 
-# name in config -> "module:Class"; imported lazily by whoever starts the sink
-SINKS: dict[str, str] = {
-    "timeseries": "collector.sinks.timeseries:TimeseriesSink",
-}
-
-__all__ = ["SINKS", "Sink"]
+__all__ = ["Sink"]
