@@ -16,7 +16,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from agent import __version__
-from agent.settings import ConfigError
+from contract.settings import ConfigError
 
 if TYPE_CHECKING:
     from agent.config import AgentConfig

@@ -16,8 +16,9 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from agent.schema import IDENT_PATTERN
-from agent.settings import Section, VeilleSettings, load_settings
+from contract.mqtt import TlsSettings
+from contract.schema import IDENT_PATTERN
+from contract.settings import Section, VeilleSettings, load_settings
 
 Kind = Literal["desktop", "laptop", "server"]
 
@@ -88,16 +89,8 @@ def detect_kind(sysfs_root: Path = Path("/sys")) -> Kind:
     return "desktop" if has_display else "server"
 
 
-class AgentTls(Section):
-    ca_file: Path | None = Field(None, description="CA bundle that signed the broker.")
-    cert_file: Path | None = Field(None, description="Client certificate (optional).")
-    key_file: Path | None = Field(None, description="Client key (with cert_file).")
-
-    @model_validator(mode="after")
-    def _pair(self) -> AgentTls:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together")
-        return self
+AgentTls = TlsSettings
+"""The agent's TLS settings: the contract's, shared with the collector."""
 
 
 class AgentMqtt(Section):

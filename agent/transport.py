@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import ssl
 import threading
 import time
 from typing import Any
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode
 
 from agent import __version__
 from agent.config import AgentMqtt
-from agent.schema import Reading, StateBlock, Status, Telemetry, topic, utcnow
 from agent.spool import Spool
+from contract.mqtt import make_client
+from contract.schema import Reading, StateBlock, Status, Telemetry, topic, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +50,14 @@ class Publisher:
         self.spool = spool
         self._telemetry_topic = topic(site, device_id, "telemetry")
         self._status_topic = topic(site, device_id, "status")
-        v5 = mqtt.protocol == "5"
-        self._client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"va-{device_id}",
-            protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
-            clean_session=None if v5 else True,
+        self._client = make_client(
+            client_id or f"va-{device_id}",
+            protocol=mqtt.protocol,
+            persistent=False,
+            username=mqtt.username,
+            password=mqtt.password,
+            tls=mqtt.tls,
         )
-        if mqtt.username:
-            password = mqtt.password
-            self._client.username_pw_set(
-                mqtt.username, password.get_secret_value() if password else None
-            )
-        tls = mqtt.tls
-        if tls is not None:
-            self._client.tls_set(
-                ca_certs=str(tls.ca_file) if tls.ca_file else None,
-                certfile=str(tls.cert_file) if tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls.key_file else None,
-                cert_reqs=ssl.CERT_REQUIRED,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
         self._client.reconnect_delay_set(mqtt.reconnect_min_seconds, mqtt.reconnect_max_seconds)
         self._client.max_inflight_messages_set(mqtt.max_inflight)
         self._client.will_set(

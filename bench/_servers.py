@@ -38,10 +38,18 @@ import paho.mqtt.client as mqtt
 import psutil
 from paho.mqtt.enums import CallbackAPIVersion
 
-from agent.schema import PowerState, Quality, Reading, SleepSettings, StateBlock, Telemetry, topic
 from collector.app import CollectorApp
 from collector.config import CollectorConfig
 from collector.inventory import Device, Inventory
+from contract.schema import (
+    PowerState,
+    Quality,
+    Reading,
+    SleepSettings,
+    StateBlock,
+    Telemetry,
+    topic,
+)
 
 HOST = "127.0.0.1"
 # One agent round: five series per timestamp (RAPL package and DRAM, the package energy

@@ -17,7 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
-from agent.settings import ConfigError
+from contract.settings import ConfigError
 
 
 def _config_arg(p: argparse.ArgumentParser) -> None:
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "schema":
-        from agent.schema import Telemetry
+        from contract.schema import Telemetry
 
         print(json.dumps(Telemetry.model_json_schema(by_alias=True), indent=2))
         return 0

@@ -14,15 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from agent.settings import Section, VeilleSettings, load_settings
+from contract.mqtt import TlsSettings
+from contract.schema import IDENT_PATTERN
+from contract.settings import Section, VeilleSettings, load_settings
 
 Port = int
-
-
-class TlsSettings(Section):
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
 
 
 class MqttSettings(Section):
@@ -79,7 +75,7 @@ class SnmpV3(Section):
 
 
 class SnmpTarget(Section):
-    device_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+    device_id: str = Field(pattern=IDENT_PATTERN)
     host: str
     port: int = Field(161, ge=1, le=65535)
     community: SecretStr | None = None

@@ -16,8 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.settings import ConfigError, format_errors, read_toml
 from collector.domains import DEFAULT_DOMAIN_BY_KIND, DOMAINS, UNASSIGNED
+from contract.schema import IDENT_PATTERN
+from contract.settings import ConfigError, format_errors, read_toml
 
 PueRole = Literal["it", "facility", "none"]
 """``it``: IT load (PDU outlet side, UPS output, server input). ``facility``: a meter of the
@@ -55,7 +56,7 @@ class Device(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+    id: str = Field(pattern=IDENT_PATTERN)
     kind: str = "other"
     domain: str = ""
     site: str = ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from agent.schema import Quality, Reading
+from contract.schema import Quality, Reading
 
 
 @dataclass(frozen=True, slots=True)

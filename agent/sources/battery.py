@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.schema import Quality, Reading, utcnow
 from agent.sources.base import SourceUnavailable, reading
+from contract.schema import Quality, Reading, utcnow
 
 NAME = "battery"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-from agent.schema import Quality, Reading, utcnow
 from agent.sources.base import reading
+from contract.schema import Quality, Reading, utcnow
 
 NAME = "self"
 

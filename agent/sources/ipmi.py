@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.commands import CommandError, CommandRunner, run_command
-from agent.schema import Quality, Reading, utcnow
 from agent.sources.base import SourceUnavailable, reading
+from contract.schema import Quality, Reading, utcnow
 
 NAME = "ipmi"
 COMMAND = ("ipmitool", "dcmi", "power", "reading")

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agent.config import PowerProfile
-from agent.schema import Quality, Reading, utcnow
 from agent.sources.base import reading
 from agent.sources.profiles import PROFILES, KindProfile
+from contract.schema import Quality, Reading, utcnow
 
 NAME = "model"
 

@@ -3,7 +3,7 @@
 Reads ``<root>/intel-rapl:*/energy_uj`` (microjoules) for the package, DRAM and platform
 (``psys``) zones; core/uncore are skipped (they are inside the package) and so are the
 ``intel-rapl-mmio`` twins (same package, second interface). Counters wrap at
-``max_energy_range_uj``: :func:`agent.counters.counter_delta` tells wraps from resets, and both
+``max_energy_range_uj``: :func:`contract.counters.counter_delta` tells wraps from resets, and both
 are counted (``energy_counter_wraps_total`` / ``energy_counter_resets_total`` per zone). Power
 is the energy between two reads divided by the monotonic time between them, so the first read
 gives counters only. Since Linux 5.10 ``energy_uj`` is root-only (CVE-2020-8694); the fix is
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from agent.counters import Step, counter_delta
-from agent.schema import Quality, Reading, utcnow
 from agent.sources.base import SourceUnavailable, reading
+from contract.counters import Step, counter_delta
+from contract.schema import Quality, Reading, utcnow
 
 NAME = "rapl"
 KEPT_ZONES = ("package", "dram", "psys")

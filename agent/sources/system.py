@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from agent.schema import Quality, Reading, utcnow
 from agent.sources.base import reading
+from contract.schema import Quality, Reading, utcnow
 
 NAME = "os"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from agent.schema import SleepSettings
+from contract.schema import SleepSettings
 
 SLEEP_ACTIONS = frozenset(
     {"suspend", "hibernate", "hybrid-sleep", "suspend-then-hibernate", "poweroff", "halt"}

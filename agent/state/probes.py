@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.commands import CommandError, CommandRunner
-from agent.schema import SleepSettings
 from agent.sources.battery import psutil_on_battery, read_power_supplies
 from agent.sources.system import boot_datetime
 from agent.state import linux, windows
 from agent.state.reader import Guarded, HostState
 from agent.state.sleepdetect import SleepDetector
+from contract.schema import SleepSettings
 
 LOGINCTL_IDLE = ("loginctl", "show-session", "-p", "IdleHint", "-p", "IdleSinceHint")
 BUSCTL_IDLE = (

@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from agent.commands import CommandError
-from agent.schema import PowerState, SleepSettings, StateBlock
 from agent.state.sleepdetect import SleepDetector
+from contract.schema import PowerState, SleepSettings, StateBlock
 
 log = logging.getLogger(__name__)
 

@@ -9,18 +9,17 @@ and the embedded amqtt broker (3.1.1). Reconnects with backoff on its own.
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from agent.schema import TOPIC_ROOT
 from collector.config import MqttSettings
 from collector.ingest.pipeline import Ingestor
+from contract.mqtt import make_client
+from contract.schema import TOPIC_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -56,22 +55,14 @@ class MqttIngest:
         self.port = port or settings.port
         v5 = settings.protocol == "5"
         self._v5 = v5
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=settings.client_id,
-            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
-            clean_session=None if v5 else False,
+        self.client = make_client(
+            settings.client_id,
+            protocol=settings.protocol,
+            persistent=True,
+            username=settings.username,
+            password=settings.password,
+            tls=settings.tls,
         )
-        if settings.username:
-            pw = settings.password.get_secret_value() if settings.password else None
-            self.client.username_pw_set(settings.username, pw)
-        if settings.tls:
-            self.client.tls_set(
-                ca_certs=str(settings.tls.ca_file) if settings.tls.ca_file else None,
-                certfile=str(settings.tls.cert_file) if settings.tls.cert_file else None,
-                keyfile=str(settings.tls.key_file) if settings.tls.key_file else None,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
         self.client.reconnect_delay_set(min_delay=1, max_delay=60)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from agent.schema import Quality, SleptInterval
 from collector.model import Sample
+from contract.schema import Quality, SleptInterval
 
 SLEEP_WATTS_BY_KIND = {"desktop": 3.0, "laptop": 1.0, "thin_client": 1.0, "monitor": 0.5}
 DEFAULT_SLEEP_WATTS = 2.0

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
-from agent.schema import SCHEMA_VERSION, Status, Telemetry, parse_topic
+from contract.schema import SCHEMA_VERSION, Status, Telemetry, parse_topic
 
 NON_NEGATIVE_PREFIXES = ("power_", "energy_", "uptime_")
 

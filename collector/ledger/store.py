@@ -16,9 +16,9 @@ from sqlalchemy import Engine, create_engine, delete, event, func, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
-from agent.schema import Quality, Telemetry
 from collector.ledger import tables as t
 from collector.model import Sample
+from contract.schema import Quality, Telemetry
 
 
 def utc(value: datetime) -> datetime:

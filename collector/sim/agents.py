@@ -22,7 +22,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Protocol
 
-from agent.schema import (
+from collector.sim import servers as srv_model
+from collector.sim.behaviour import SimState, sleeps_between, state_at
+from collector.sim.draws import unit
+from collector.sim.fleet import Fleet, Server, SimDevice, Workstation
+from collector.sim.malformed import malformed_payloads
+from contract.schema import (
     PowerState,
     Quality,
     Reading,
@@ -30,11 +35,6 @@ from agent.schema import (
     SleptInterval,
     StateBlock,
 )
-from collector.sim import servers as srv_model
-from collector.sim.behaviour import SimState, sleeps_between, state_at
-from collector.sim.draws import unit
-from collector.sim.fleet import Fleet, Server, SimDevice, Workstation
-from collector.sim.malformed import malformed_payloads
 
 __all__ = [
     "DEFAULT_INTERVAL",

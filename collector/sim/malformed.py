@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from agent.schema import Quality, Reading, Telemetry, topic, utcnow
+from contract.schema import Quality, Reading, Telemetry, topic, utcnow
 
 BAD_DEVICE = "hdv-pc-999"
 

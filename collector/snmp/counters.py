@@ -3,7 +3,7 @@
 Raw counter values (in the counter's own raw unit) go in with the device's uptime (s); out
 comes ``raw + offset``, where the offset grows by the modulus at each wrap, so the value keeps
 rising. A reset lets the value fall (downstream reads a fall as a reset, never as negative
-energy). Telling wraps from resets is :func:`agent.counters.counter_delta`'s job; this module
+energy). Telling wraps from resets is :func:`contract.counters.counter_delta`'s job; this module
 adds what SNMP devices need on top: a reset-date column that changed is a reset, and on a
 counter that operators can reset, a fall is a wrap only if the wrapped step is plausible.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agent.counters import Step, counter_delta
 from collector.snmp.client import SnmpValue
+from contract.counters import Step, counter_delta
 
 
 @dataclass(slots=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from agent.schema import Quality, utcnow
 from collector.config import SnmpTarget
 from collector.model import Sample
 from collector.snmp import decode
@@ -21,6 +20,7 @@ from collector.snmp.counters import CounterState
 from collector.snmp.errors import SnmpError
 from collector.snmp.profiles import Profile, candidates, default_profiles
 from collector.snmp.snmprec import Oid, format_oid, parse_oid
+from contract.schema import Quality, utcnow
 
 _PROBES_PER_REQUEST = 20
 _PROFILE_CACHE: dict[tuple[str, str, int, str], str] = {}

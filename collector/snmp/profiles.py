@@ -16,8 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from agent.settings import format_errors
 from collector.snmp.snmprec import Oid, format_oid, parse_oid
+from contract.settings import format_errors
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 

@@ -10,7 +10,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from agent.schema import Status, Telemetry
+from contract.schema import Status, Telemetry
 
 
 class Subscriber:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.schema import Quality, Telemetry
+from contract.schema import Quality, Telemetry
 from tests.agent.conftest import copy_sysfs
 from tests.agent.mqtt_helpers import Subscriber, clear_retained
 from tests.servers import Server, free_port

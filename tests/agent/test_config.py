@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import AgentConfig, default_device_id, detect_kind, load_agent_config
-from agent.settings import ConfigError
+from contract.settings import ConfigError
 from tests.agent.conftest import AGENT_FIXTURES, copy_sysfs
 
 

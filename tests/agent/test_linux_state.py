@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from agent.commands import CommandError, recorded
-from agent.schema import PowerState
 from agent.state import linux
 from agent.state.probes import (
     BUSCTL_IDLE,
@@ -19,6 +18,7 @@ from agent.state.probes import (
     linux_state,
     read_logind_conf,
 )
+from contract.schema import PowerState
 from tests.agent.conftest import AGENT_FIXTURES, fixture_text
 
 NOW = datetime.fromtimestamp(1767638400 + 1500, UTC)

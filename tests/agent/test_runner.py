@@ -7,13 +7,13 @@ from pathlib import Path
 
 from agent.commands import recorded
 from agent.config import AgentConfig
-from agent.schema import PowerState, Quality, Reading, StateBlock
 from agent.sources.base import SourceUnavailable
 from agent.sources.ipmi import COMMAND, IpmiSource
 from agent.sources.model import ModelSource
 from agent.sources.rapl import RaplSource
 from agent.spool import Spool
 from agent.transport import Publisher
+from contract.schema import PowerState, Quality, Reading, StateBlock
 from tests.agent.conftest import copy_sysfs, fixture_text
 from tests.servers import free_port
 

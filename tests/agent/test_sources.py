@@ -8,7 +8,6 @@ import pytest
 
 from agent.commands import CommandError, recorded
 from agent.config import PowerProfile
-from agent.schema import Quality, Reading
 from agent.sources import FALLBACK, SOURCES
 from agent.sources.base import SourceUnavailable
 from agent.sources.battery import BatterySource, read_power_supplies
@@ -17,6 +16,7 @@ from agent.sources.ipmi import COMMAND, IpmiSource, parse_dcmi_power_reading
 from agent.sources.model import CpuMeter, ModelSource
 from agent.sources.rapl import RaplSource
 from agent.sources.system import SystemSource
+from contract.schema import Quality, Reading
 from tests.agent.conftest import AGENT_FIXTURES, copy_sysfs, fixture_text
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from agent.commands import CommandError
-from agent.schema import PowerState, SleepSettings, StateBlock
 from agent.state.reader import Guarded, HostState, display_on_from_state
 from agent.state.sleepdetect import SleepDetector, linux_clocks
+from contract.schema import PowerState, SleepSettings, StateBlock
 
 T0 = datetime(2026, 1, 5, 19, 0, tzinfo=UTC)
 

@@ -12,9 +12,9 @@ import pytest
 from pydantic import SecretStr
 
 from agent.config import AgentMqtt, AgentTls
-from agent.schema import Quality, Reading, utcnow
 from agent.spool import Spool
 from agent.transport import Publisher
+from contract.schema import Quality, Reading, utcnow
 from tests.servers import Server, free_port
 
 pytestmark = pytest.mark.integration

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from agent.config import AgentMqtt
-from agent.schema import Quality, Reading, utcnow
 from agent.spool import Spool
 from agent.transport import Publisher
+from contract.schema import Quality, Reading, utcnow
 from tests.agent.mqtt_helpers import Subscriber, clear_retained
 from tests.servers import Server, free_port
 

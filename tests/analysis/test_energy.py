@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.schema import Quality
 from collector.analysis.energy import hourly_energy
 from collector.model import Sample
+from contract.schema import Quality
 
 T0 = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
 M, E = Quality.MEASURED, Quality.ESTIMATED

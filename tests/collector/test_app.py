@@ -15,12 +15,12 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from agent.schema import Quality, Reading, Telemetry, topic
 from collector.app import CollectorApp
 from collector.config import CollectorConfig
 from collector.inventory import Device, Inventory
 from collector.snmp.responder import SnmpResponder
 from collector.snmp.snmprec import load_snmprec
+from contract.schema import Quality, Reading, Telemetry, topic
 from tests.conftest import FIXTURES
 from tests.servers import Server, _VictoriaMetrics
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.settings import ConfigError
 from collector.config import load_config
 from collector.inventory import load_inventory
+from contract.settings import ConfigError
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 

@@ -14,7 +14,6 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from agent.schema import Quality, Reading, Status, Telemetry, topic
 from collector.broker import EmbeddedBroker
 from collector.config import MqttSettings
 from collector.ingest.mqtt import MqttIngest
@@ -22,6 +21,7 @@ from collector.ingest.pipeline import Ingestor
 from collector.ingest.validate import Limits, Rejected, validate
 from collector.ledger import Ledger
 from collector.metrics import CollectorMetrics
+from contract.schema import Quality, Reading, Status, Telemetry, topic
 from tests.servers import Server
 
 NOW = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from agent.schema import Quality, Reading, Telemetry
 from collector.ledger import Ledger
 from collector.ledger.store import Accepted
+from contract.schema import Quality, Reading, Telemetry
 from tests.servers import _Postgres
 
 T0 = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)

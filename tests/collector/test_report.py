@@ -6,13 +6,13 @@ import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from agent.schema import PowerState, Quality, Reading, StateBlock, Telemetry
 from collector.config import CollectorConfig
 from collector.inventory import Device, Inventory
 from collector.jobs import recompute
 from collector.ledger import Ledger
 from collector.ledger.store import Accepted
 from collector.report import build_summary, render_text, write_reports
+from contract.schema import PowerState, Quality, Reading, StateBlock, Telemetry
 
 # Tuesday 17 November 2026, 18:00 UTC = 19:00 in Paris; the window opens at 19:30 Paris.
 T0 = datetime(2026, 11, 17, 18, 0, tzinfo=UTC)

@@ -15,13 +15,13 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
-from agent.schema import Quality, Reading, Telemetry, topic
 from collector.app import CollectorApp
 from collector.config import CollectorConfig
 from collector.inventory import Inventory
 from collector.ledger import tables as t
 from collector.snmp.responder import SnmpResponder
 from collector.snmp.snmprec import load_snmprec
+from contract.schema import Quality, Reading, Telemetry, topic
 from tests.conftest import FIXTURES
 from tests.servers import Server, _Postgres
 

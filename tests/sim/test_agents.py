@@ -8,7 +8,6 @@ from itertools import pairwise
 
 import pytest
 
-from agent.schema import PowerState, Quality, Reading, StateBlock, Telemetry
 from collector.ingest.validate import Limits, Rejected, validate
 from collector.sim.agents import (
     DEFAULT_INTERVAL,
@@ -21,6 +20,7 @@ from collector.sim.agents import (
 from collector.sim.behaviour import state_at
 from collector.sim.fleet import Fleet, build_fleet
 from collector.sim.office import PARIS
+from contract.schema import PowerState, Quality, Reading, StateBlock, Telemetry
 from tests.sim.conftest import SEED, TODAY, WEEK_END, WEEK_START
 
 

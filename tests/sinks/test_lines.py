@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from agent.schema import Quality
 from collector.model import Sample
 from collector.sinks.lines import encode, payload, unix_ns
+from contract.schema import Quality
 
 TS = datetime(2024, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 

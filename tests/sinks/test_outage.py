@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.schema import Quality
 from collector.config import TimeseriesSettings
 from collector.model import Sample
 from collector.sinks.timeseries import TimeseriesSink
+from contract.schema import Quality
 from tests import servers
 from tests.sinks.promql import export
 

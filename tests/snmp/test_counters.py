@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from pydantic import SecretStr
 
-from agent.counters import Step
 from collector.config import SnmpTarget
 from collector.snmp.counters import CounterState
 from collector.snmp.device import PollResult, poll_device
 from collector.snmp.responder import SnmpResponder
+from contract.counters import Step
 from tests.snmp.conftest import recording
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.counters import Step, counter_delta
+from contract.counters import Step, counter_delta
 
 M32 = 2**32
 
