@@ -16,11 +16,13 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from contract.kinds import names as kind_names
 from contract.mqtt import TlsSettings
 from contract.schema import IDENT_PATTERN
 from contract.settings import Section, VeilleSettings, load_settings
 
-Kind = Literal["desktop", "laptop", "server"]
+Kind = str
+"""A kind an agent runs on (``contract.kinds.names(agent=True)``); detected when unset."""
 
 SOURCE_NAMES = ("rapl", "ipmi", "battery", "model")
 
@@ -171,6 +173,14 @@ class AgentConfig(VeilleSettings):
             data = dict(data)
             data["kind"] = detect_kind(Path(data.get("sysfs_root") or "/sys"))
         return data
+
+    @field_validator("kind")
+    @classmethod
+    def _agent_kind(cls, kind: str) -> str:
+        allowed = kind_names(agent=True)
+        if kind not in allowed:
+            raise ValueError(f"unknown kind {kind!r} for an agent; one of {', '.join(allowed)}")
+        return kind
 
     @field_validator("sources")
     @classmethod

@@ -72,9 +72,9 @@ def devices(path: Path | None, as_json: bool) -> int:
     inv = load_inventory(cfg.inventory)
     ledger = Ledger(cfg.ledger.url)
     ledger.migrate()
-    rows = []
-    for r in ledger.devices():
-        rows.append(
+    records = ledger.devices()
+    if as_json:
+        rows = [
             {
                 "device_id": r.device_id,
                 "domain": inv.domain_of(r.device_id),
@@ -85,19 +85,18 @@ def devices(path: Path | None, as_json: bool) -> int:
                 "messages": r.messages,
                 "clock_skew_seconds": r.clock_skew_seconds,
             }
-        )
-    if as_json:
+            for r in records
+        ]
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     print(f"{'device':28} {'online':7} {'last seen (UTC)':20} {'state':9} {'skew s':>8}  domain")
-    for row in rows:
-        online = {True: "yes", False: "no", None: "?"}[row["online"]]
-        seen = (row["last_seen"] or "")[:19].replace("T", " ")
-        skew = "" if row["clock_skew_seconds"] is None else f"{row['clock_skew_seconds']:8.1f}"
-        domain = row["domain"] + ("" if row["in_inventory"] else " (unassigned)")
+    for r in records:
+        online = {True: "yes", False: "no", None: "?"}[r.online]
+        seen = f"{r.last_seen:%Y-%m-%d %H:%M:%S}" if r.last_seen else ""
+        skew = "" if r.clock_skew_seconds is None else f"{r.clock_skew_seconds:8.1f}"
+        domain = inv.domain_of(r.device_id) + ("" if inv.get(r.device_id) else " (unassigned)")
         print(
-            f"{row['device_id']:28} {online:7} {seen:20} {row['power_state'] or '':9} "
-            f"{skew:>8}  {domain}"
+            f"{r.device_id:28} {online:7} {seen:20} {r.power_state or '':9} {skew:>8}  {domain}"
         )
     return 0
 

@@ -5,6 +5,8 @@ Source: Nantes Métropole, footprint of the information system 2021 (shared/seed
 
 from __future__ import annotations
 
+from contract.kinds import kind_of
+
 DOMAINS: tuple[str, ...] = (
     "Environnement utilisateur",
     "Environnement utilisateur mutualisé",
@@ -20,20 +22,6 @@ DOMAINS: tuple[str, ...] = (
 
 UNASSIGNED = "Non affecté"
 
-#: The domain a device kind falls in when the inventory does not say.
-DEFAULT_DOMAIN_BY_KIND: dict[str, str] = {
-    "desktop": "Environnement utilisateur",
-    "laptop": "Environnement utilisateur",
-    "monitor": "Environnement utilisateur",
-    "thin_client": "Environnement utilisateur",
-    "server": "Environnement serveur",
-    "pdu": "Environnement serveur",
-    "ups": "Environnement serveur",
-    "facility_meter": "Environnement serveur",
-    "switch": "Réseaux et télécoms",
-    "router": "Réseaux et télécoms",
-    "access_point": "Réseaux et télécoms",
-    "poe_midspan": "Réseaux et télécoms",
-    "printer": "Impression",
-    "phone": "Téléphonie",
-}
+def default_domain(kind: str) -> str:
+    """The domain a device of ``kind`` falls in when the inventory does not say."""
+    return kind_of(kind).domain or UNASSIGNED

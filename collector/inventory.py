@@ -12,35 +12,13 @@ import csv
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from collector.domains import DEFAULT_DOMAIN_BY_KIND, DOMAINS, UNASSIGNED
+from collector.domains import DOMAINS, UNASSIGNED, default_domain
+from contract.kinds import KINDS, PueRole
 from contract.schema import IDENT_PATTERN
 from contract.settings import ConfigError, format_errors, read_toml
-
-PueRole = Literal["it", "facility", "none"]
-"""``it``: IT load (PDU outlet side, UPS output, server input). ``facility``: a meter of the
-datacentre's whole input (E_DC). ``none``: outside any datacentre."""
-
-DEVICE_KINDS = (
-    "desktop",
-    "laptop",
-    "monitor",
-    "thin_client",
-    "server",
-    "pdu",
-    "ups",
-    "facility_meter",
-    "switch",
-    "router",
-    "access_point",
-    "poe_midspan",
-    "printer",
-    "phone",
-    "other",
-)
 
 
 class Exemption(BaseModel):
@@ -61,7 +39,11 @@ class Device(BaseModel):
     domain: str = ""
     site: str = ""
     datacentre: str | None = None
-    pue_role: PueRole = "none"
+    pue_role: PueRole = Field(
+        "none",
+        description="Role in the datacentre's PUE; when unset: the kind's role inside a "
+        "datacentre (contract.kinds), none outside one.",
+    )
     policy_group: str | None = None
     metered_by: str | None = Field(
         None,
@@ -76,13 +58,22 @@ class Device(BaseModel):
     @field_validator("kind")
     @classmethod
     def _kind(cls, kind: str) -> str:
-        if kind not in DEVICE_KINDS:
-            raise ValueError(f"unknown kind {kind!r}; one of {', '.join(DEVICE_KINDS)}")
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
         return kind
+
+    @model_validator(mode="before")
+    @classmethod
+    def _role(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("pue_role") is None:
+            kind = KINDS.get(str(data.get("kind", "other")))
+            in_dc = bool(data.get("datacentre"))
+            data = {**data, "pue_role": kind.pue_role if kind and in_dc else "none"}
+        return data
 
     @property
     def effective_domain(self) -> str:
-        return self.domain or DEFAULT_DOMAIN_BY_KIND.get(self.kind, UNASSIGNED)
+        return self.domain or default_domain(self.kind)
 
     def exempt_on(self, day: date) -> Exemption | None:
         """The exemption in force on ``day``, if any."""

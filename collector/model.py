@@ -1,15 +1,18 @@
-"""Typed data inside the collector: a validated sample, whatever protocol brought it.
+"""Typed data inside the collector: the records that cross the ledger boundary.
 
 Values are in SI units, named with their unit (``power_watts``, ``energy_joules_total``,
-``uptime_seconds``); timestamps are timezone-aware UTC.
+``uptime_seconds``); durations in seconds; timestamps are timezone-aware UTC. The ledger takes
+and returns these records, the analysis is pure functions over them, and nothing crosses that
+boundary as a dict or a row. Hourly energy is :class:`collector.analysis.energy.HourlyEnergy`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from contract.schema import Quality, Reading
+from contract.schema import Quality, Reading, SleepSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +30,123 @@ class Sample:
     @classmethod
     def from_reading(cls, device_id: str, r: Reading) -> Sample:
         return cls(device_id, r.ts, r.metric, r.value, r.source, r.quality, r.component)
+
+
+@dataclass(frozen=True, slots=True)
+class StateObservation:
+    """One state block as stored: ``idle_seconds`` since the last user input, None if unknown."""
+
+    device_id: str
+    ts: datetime
+    power_state: str
+    idle_seconds: float | None = None
+    blockers: tuple[str, ...] = ()
+    slept: tuple[tuple[datetime, datetime], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    """What the collector knows of a device that has reported (``None``: not known yet)."""
+
+    device_id: str
+    site: str | None = None
+    kind: str | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    online: bool | None = None
+    status_at: datetime | None = None
+    power_state: str | None = None
+    idle_seconds: float | None = None
+    on_battery: bool | None = None
+    sleep_settings: SleepSettings | None = None
+    sleep_blockers: tuple[str, ...] = ()
+    last_seq: int | None = None
+    clock_skew_seconds: float | None = None
+    messages: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A rejected message, kept with its raw bytes and the reason."""
+
+    id: int
+    received_at: datetime
+    topic: str
+    reason: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A sleep window in which the device broke the policy (times UTC, durations in seconds)."""
+
+    device_id: str
+    window_start: datetime
+    window_end: datetime
+    first_seen: datetime
+    last_seen: datetime
+    max_idle_seconds: float
+    awake_seconds: float
+    blockers: tuple[str, ...]
+    observations: int
+    target_state: str
+    evidence: str
+    policy_group: str = ""
+
+
+class ViolationState(StrEnum):
+    """Where a violation is in its life cycle.
+
+    open: found, the window before it was not a violation; ongoing: the device broke the policy
+    in the window before too (a repeat); resolved: it complied in a later complete window (or
+    later data showed it had complied); exempted: an exemption now covers the window.
+    """
+
+    OPEN = "open"
+    ONGOING = "ongoing"
+    RESOLVED = "resolved"
+    EXEMPTED = "exempted"
+
+
+ACTIVE_STATES = frozenset({ViolationState.OPEN, ViolationState.ONGOING})
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationRecord:
+    """A violation as the ledger keeps it. Identity: (device_id, window_start).
+
+    ``streak`` counts the device's violated windows in a row ending with this one (1 for a
+    first offence); ``opened_at`` is when it was first found, ``changed_at`` its last change
+    of state, ``resolved_at`` when the device complied (the end of that window).
+    """
+
+    violation: Violation
+    state: ViolationState
+    streak: int
+    opened_at: datetime
+    changed_at: datetime
+    resolved_at: datetime | None = None
+
+    @property
+    def device_id(self) -> str:
+        return self.violation.device_id
+
+    @property
+    def window_start(self) -> datetime:
+        return self.violation.window_start
+
+    @property
+    def key(self) -> tuple[str, datetime]:
+        return (self.violation.device_id, self.violation.window_start)
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationEvent:
+    """One change of a violation's state, with its time (``previous`` None: newly found)."""
+
+    device_id: str
+    window_start: datetime
+    at: datetime
+    state: ViolationState
+    previous: ViolationState | None
+    detail: str = ""

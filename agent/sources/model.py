@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from agent.config import PowerProfile
 from agent.sources.base import reading
-from agent.sources.profiles import PROFILES, KindProfile
+from agent.sources.profiles import KindProfile, profile_for
 from contract.schema import Quality, Reading, utcnow
 
 NAME = "model"
@@ -49,7 +49,7 @@ def effective_watts(
     memory_gib: float,
 ) -> tuple[float, float, float, str]:
     """(idle, max, display) watts for this machine, and where the figures come from."""
-    base: KindProfile = PROFILES.get(kind, PROFILES["desktop"])
+    base: KindProfile = profile_for(kind)
     scale = logical_cpus if base.per_logical_cpu else 1
     idle = base.idle_watts * scale + base.memory_watts_per_gib * memory_gib
     top = base.max_watts * scale + base.memory_watts_per_gib * memory_gib

@@ -24,9 +24,8 @@ from collector.analysis.meters import upstream
 from collector.analysis.periods import hours_in, is_interim
 from collector.config import EmissionFactor
 from collector.inventory import Device, Inventory
+from contract.kinds import kind_of
 
-#: Device kind -> measurement category of IT energy; any other kind is category 3.
-CATEGORY_BY_KIND: dict[str, int] = {"ups": 1, "pdu": 2}
 CATEGORY_LABELS: dict[int, str] = {
     1: "category 1 (UPS output)",
     2: "category 2 (PDU output)",
@@ -65,7 +64,7 @@ def _top_level(side: list[Device], inventory: Inventory) -> list[Device]:
 
 
 def _category(it_meters: Sequence[Device]) -> tuple[str, list[str]]:
-    found = sorted({CATEGORY_BY_KIND.get(d.kind, 3) for d in it_meters})
+    found = sorted({kind_of(d.kind).pue_category for d in it_meters})
     if not found:
         return NO_IT_METER, []
     notes = []

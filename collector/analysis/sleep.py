@@ -35,47 +35,19 @@ from collector.analysis.windows import (
 )
 from collector.config import PolicyGroup, PolicySettings
 from collector.inventory import Device
+from collector.model import StateObservation, Violation
 
 __all__ = [
     "StateObservation",
     "Violation",
     "find_violations",
+    "is_exempt",
     "policy_window",
     "resolutions",
 ]
 
 AWAKE_STATES = frozenset({"active", "idle", "resumed"})
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-@dataclass(frozen=True, slots=True)
-class StateObservation:
-    """One state block as stored: ``idle_seconds`` since the last user input, None if unknown."""
-
-    device_id: str
-    ts: datetime
-    power_state: str
-    idle_seconds: float | None = None
-    blockers: tuple[str, ...] = ()
-    slept: tuple[tuple[datetime, datetime], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """A sleep window in which the device broke the policy (times UTC, durations in seconds)."""
-
-    device_id: str
-    window_start: datetime
-    window_end: datetime
-    first_seen: datetime
-    last_seen: datetime
-    max_idle_seconds: float
-    awake_seconds: float
-    blockers: tuple[str, ...]
-    observations: int
-    target_state: str
-    evidence: str
-    policy_group: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +147,7 @@ def _stretch(
     return _Stretch(tuple(awake), awake_seconds, best, best_from, best_to)
 
 
-def _exempt(device: Device | None, window: Window, policy: PolicySettings) -> bool:
+def is_exempt(device: Device | None, window: Window, policy: PolicySettings) -> bool:
     day = window[0].astimezone(ZoneInfo(policy.timezone)).date()
     return device is not None and device.exempt_on(day) is not None
 
@@ -206,7 +178,7 @@ def find_violations(
     grace = timedelta(minutes=group.grace_minutes)
     out = []
     for window in windows_between(obs[0].ts, obs[-1].ts + timedelta(microseconds=1), group, policy):
-        if _exempt(device, window, policy):
+        if is_exempt(device, window, policy):
             continue
         lo, hi = bisect.bisect_left(times, window[0] + grace), bisect.bisect_left(times, window[1])
         inside = [o for o in obs[lo:hi] if not in_maintenance(o.ts, policy)]
@@ -264,7 +236,7 @@ def resolutions(
         for window in windows_between(v.window_end, now, group, policy):
             if window[0] < v.window_end or window[1] > now:
                 continue
-            if window[0] in found or _exempt(device, window, policy):
+            if window[0] in found or is_exempt(device, window, policy):
                 continue
             out[(v.device_id, v.window_start)] = window[1]
             break

@@ -3,8 +3,8 @@
 A sleeping machine sends nothing, so without this its sleep would be a gap (missing data).
 The agent reports each slept interval after the fact; the collector fills it with estimated
 ``power_watts`` samples at the device's sleep power, one per ``step``, labelled ``estimated``.
-Default sleep power by kind: Microsoft Configuration Manager's fixed values (desktop 3 W,
-laptop 1 W; DOMAIN.md).
+Sleep power by kind comes from :mod:`contract.kinds` (Microsoft Configuration Manager's fixed
+values: desktop 3 W, laptop 1 W; DOMAIN.md).
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from collector.model import Sample
+from contract.kinds import DEFAULT_SLEEP_WATTS, kind_of
 from contract.schema import Quality, SleptInterval
-
-SLEEP_WATTS_BY_KIND = {"desktop": 3.0, "laptop": 1.0, "thin_client": 1.0, "monitor": 0.5}
-DEFAULT_SLEEP_WATTS = 2.0
 
 
 def sleep_samples(
@@ -26,7 +24,7 @@ def sleep_samples(
     step: timedelta = timedelta(minutes=10),
 ) -> list[Sample]:
     """Estimated sleep-power samples covering each interval, both ends included."""
-    watts = SLEEP_WATTS_BY_KIND.get(kind or "", DEFAULT_SLEEP_WATTS)
+    watts = kind_of(kind).sleep_watts or DEFAULT_SLEEP_WATTS
     out: list[Sample] = []
     for interval in slept:
         ts = interval.start

@@ -1,4 +1,5 @@
-"""Read and write the ledger. The only module that runs SQL.
+"""Write the ledger (reads are in :mod:`collector.ledger.reads`). With those two and
+:mod:`collector.ledger.violations`, the only modules that run SQL.
 
 Writes come in batches (one transaction per batch): accepted telemetry (deduplicated by
 device and seq), status changes, dead letters, hourly kWh and violations. Times go in and come
@@ -9,21 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Engine, create_engine, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
+from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
-from collector.model import Sample
-from contract.schema import Quality, Telemetry
-
-
-def utc(value: datetime) -> datetime:
-    """Tag a naive datetime read back from SQLite as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from collector.ledger import violations as vt
+from collector.ledger.reads import LedgerReads
+from collector.ledger.tables import utc
+from collector.model import Sample, ViolationEvent, ViolationRecord
+from contract.schema import Telemetry
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +45,7 @@ class StoreResult:
     stored: tuple[int, ...] = ()  # indexes into the batch of the messages stored (not duplicates)
 
 
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    id: int
-    received_at: datetime
-    topic: str
-    reason: str
-    payload: bytes
-
-
-class Ledger:
+class Ledger(LedgerReads):
     """The ledger behind a SQLAlchemy URL (``sqlite:///veille.sqlite`` by default)."""
 
     def __init__(self, url: str) -> None:
@@ -247,31 +238,29 @@ class Ledger:
                 {"received_at": received_at, "topic": topic, "reason": reason, "payload": payload},
             )
 
-    def replace_hourly(self, device_id: str, rows: Sequence[dict[str, Any]]) -> None:
+    def replace_hourly(self, device_id: str, rows: Sequence[HourlyEnergy]) -> None:
         """Replace a device's hourly kWh for the hours in ``rows``."""
         if not rows:
             return
-        hours = [r["hour"] for r in rows]
+        if any(r.device_id != device_id for r in rows):
+            raise ValueError(f"hourly rows of another device than {device_id}")
+        hours = [r.hour for r in rows]
         with self.engine.begin() as conn:
             conn.execute(
                 delete(t.hourly_energy).where(
                     t.hourly_energy.c.device_id == device_id, t.hourly_energy.c.hour.in_(hours)
                 )
             )
-            conn.execute(t.hourly_energy.insert(), [{"device_id": device_id, **r} for r in rows])
+            conn.execute(t.hourly_energy.insert(), [_hourly_row(r) for r in rows])
 
-    def replace_violations(self, device_id: str, rows: Sequence[dict[str, Any]]) -> None:
-        """Replace a device's violations for the windows in ``rows``."""
-        with self.engine.begin() as conn:
-            for r in rows:
-                conn.execute(
-                    delete(t.violations).where(
-                        t.violations.c.device_id == device_id,
-                        t.violations.c.window_start == r["window_start"],
-                    )
-                )
-            if rows:
-                conn.execute(t.violations.insert(), [{"device_id": device_id, **r} for r in rows])
+    def save_violations(
+        self, records: Sequence[ViolationRecord], events: Sequence[ViolationEvent] = ()
+    ) -> None:
+        """Upsert violations by identity (device, window start) and append their events, in
+        one transaction (see :mod:`collector.analysis.lifecycle`)."""
+        if records or events:
+            with self.engine.begin() as conn:
+                vt.save(conn, records, events)
 
     def expire(self, raw_before: datetime, hourly_before: datetime) -> tuple[int, int]:
         """Delete raw samples, states and message ids older than ``raw_before`` and hourly
@@ -284,99 +273,6 @@ class Ledger:
                 delete(t.hourly_energy).where(t.hourly_energy.c.hour < hourly_before)
             ).rowcount
         return int(raw), int(hourly)
-
-    # -- reads ----------------------------------------------------------------------------
-
-    def samples_for(self, device_id: str, start: datetime, end: datetime) -> list[Sample]:
-        q = (
-            select(t.samples)
-            .where(
-                t.samples.c.device_id == device_id, t.samples.c.ts >= start, t.samples.c.ts < end
-            )
-            .order_by(t.samples.c.ts, t.samples.c.id)
-        )
-        with self.engine.connect() as conn:
-            return [
-                Sample(
-                    r.device_id,
-                    utc(r.ts),
-                    r.metric,
-                    r.value,
-                    r.source,
-                    Quality(r.quality),
-                    r.component,
-                )
-                for r in conn.execute(q)
-            ]
-
-    def states_for(self, device_id: str, start: datetime, end: datetime) -> list[Any]:
-        q = (
-            select(t.states)
-            .where(t.states.c.device_id == device_id, t.states.c.ts >= start, t.states.c.ts < end)
-            .order_by(t.states.c.ts)
-        )
-        with self.engine.connect() as conn:
-            return list(conn.execute(q))
-
-    def devices_seen(self, start: datetime, end: datetime) -> list[str]:
-        """Devices with samples or states in [start, end)."""
-        with self.engine.connect() as conn:
-            a = conn.execute(
-                select(t.samples.c.device_id)
-                .distinct()
-                .where(t.samples.c.ts >= start, t.samples.c.ts < end)
-            ).scalars()
-            b = conn.execute(
-                select(t.states.c.device_id)
-                .distinct()
-                .where(t.states.c.ts >= start, t.states.c.ts < end)
-            ).scalars()
-            return sorted(set(a) | set(b))
-
-    def devices(self) -> list[Any]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(select(t.devices).order_by(t.devices.c.device_id)))
-
-    def hourly_rows(self, start: datetime, end: datetime) -> list[Any]:
-        q = select(t.hourly_energy).where(
-            t.hourly_energy.c.hour >= start, t.hourly_energy.c.hour < end
-        )
-        with self.engine.connect() as conn:
-            return list(conn.execute(q))
-
-    def violation_rows(self, start: datetime, end: datetime) -> list[Any]:
-        q = (
-            select(t.violations)
-            .where(t.violations.c.window_end > start, t.violations.c.window_start < end)
-            .order_by(t.violations.c.window_start)
-        )
-        with self.engine.connect() as conn:
-            return list(conn.execute(q))
-
-    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        q = select(t.dead_letters).order_by(t.dead_letters.c.id.desc()).limit(limit)
-        with self.engine.connect() as conn:
-            return [
-                DeadLetter(r.id, utc(r.received_at), r.topic, r.reason, bytes(r.payload))
-                for r in conn.execute(q)
-            ]
-
-    def count_online(self) -> int:
-        """Devices whose last status says online."""
-        with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).select_from(t.devices).where(t.devices.c.online.is_(True))
-                ).scalar_one()
-            )
-
-    def count(self, table: str) -> int:
-        with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).select_from(t.metadata.tables[table])
-                ).scalar_one()
-            )
 
 
 SAMPLE_COLUMNS = ("device_id", "ts", "metric", "component", "value", "source", "quality")
@@ -415,6 +311,19 @@ def _state_row(msg: Telemetry) -> dict[str, Any]:
         "idle_seconds": st.idle_seconds,
         "blockers": list(st.sleep_blockers),
         "slept": [[x.start.isoformat(), x.end.isoformat()] for x in st.slept],
+    }
+
+
+def _hourly_row(h: HourlyEnergy) -> dict[str, object]:
+    return {
+        "device_id": h.device_id,
+        "hour": h.hour,
+        "kwh": h.kwh,
+        "coverage": h.coverage,
+        "measured_kwh": h.measured_kwh,
+        "estimated_kwh": h.estimated_kwh,
+        "source": h.source,
+        "resets": h.resets,
     }
 
 

@@ -6,6 +6,8 @@ Units: ``value`` in the unit its metric names (W, J, s); ``kwh`` in kWh; times a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -114,7 +116,30 @@ violations = Table(
     Column("target_state", String(8)),
     Column("evidence", Text),
     Column("resolved_at", Ts),
+    Column("state", String(10), nullable=False, server_default="open"),
+    Column("streak", Integer, nullable=False, server_default="1"),
+    Column("observations", Integer, nullable=False, server_default="0"),
+    Column("policy_group", String(64), nullable=False, server_default=""),
+    Column("opened_at", Ts),
+    Column("changed_at", Ts),
 )
+Index("ix_violations_state", violations.c.state)
+
+violation_events = Table(
+    "violation_events",
+    metadata,
+    Column(
+        "id", Integer().with_variant(BigInteger, "postgresql"), primary_key=True, autoincrement=True
+    ),
+    Column("device_id", String(128), nullable=False),
+    Column("window_start", Ts, nullable=False),
+    Column("at", Ts, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("previous", String(10)),
+    Column("detail", Text, nullable=False, server_default=""),
+)
+Index("ix_violation_events_at", violation_events.c.at)
+Index("ix_violation_events_key", violation_events.c.device_id, violation_events.c.window_start)
 
 dead_letters = Table(
     "dead_letters",
@@ -127,3 +152,8 @@ dead_letters = Table(
     Column("reason", Text, nullable=False),
     Column("payload", LargeBinary, nullable=False),
 )
+
+
+def utc(value: datetime) -> datetime:
+    """Tag a naive datetime read back from SQLite as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

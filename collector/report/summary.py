@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from collector.analysis.carbon import CarbonFigure, emissions
-from collector.analysis.energy import HourlyEnergy
 from collector.analysis.rollup import (
     DomainEnergy,
     PueResult,
@@ -24,7 +22,7 @@ from collector.analysis.rollup import (
 from collector.config import CollectorConfig
 from collector.inventory import Inventory
 from collector.ledger import Ledger
-from collector.ledger.store import DeadLetter, utc
+from collector.model import DeadLetter, ViolationState
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +36,7 @@ class ViolationRow:
     blockers: tuple[str, ...]
     evidence: str
     resolved: bool
+    state: ViolationState = ViolationState.OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,22 +79,6 @@ class Summary:
         return sum(d.estimated_kwh for d in self.domains) / total if total else 0.0
 
 
-def _hourly(rows: list[Any]) -> list[HourlyEnergy]:
-    return [
-        HourlyEnergy(
-            device_id=r.device_id,
-            hour=utc(r.hour),
-            kwh=r.kwh,
-            coverage=r.coverage,
-            measured_kwh=r.measured_kwh,
-            estimated_kwh=r.estimated_kwh,
-            source=r.source or "",
-            resets=r.resets,
-        )
-        for r in rows
-    ]
-
-
 def build_summary(
     ledger: Ledger,
     inventory: Inventory,
@@ -105,7 +88,7 @@ def build_summary(
     end: datetime,
     top: int = 10,
 ) -> Summary:
-    hourly = _hourly(ledger.hourly_rows(start, end))
+    hourly = ledger.hourly(start, end)
     domains = sorted(kwh_by_domain(hourly, inventory), key=lambda d: -d.kwh)
     pue = pue_by_datacentre(
         hourly,
@@ -122,15 +105,17 @@ def build_summary(
         ViolationRow(
             device_id=r.device_id,
             domain=inventory.domain_of(r.device_id),
-            window_start=utc(r.window_start),
-            window_end=utc(r.window_end),
-            awake_seconds=r.awake_seconds or 0.0,
-            max_idle_seconds=r.max_idle_seconds or 0.0,
-            blockers=tuple(r.blockers or ()),
-            evidence=r.evidence or "",
-            resolved=r.resolved_at is not None,
+            window_start=r.violation.window_start,
+            window_end=r.violation.window_end,
+            awake_seconds=r.violation.awake_seconds,
+            max_idle_seconds=r.violation.max_idle_seconds,
+            blockers=r.violation.blockers,
+            evidence=r.violation.evidence,
+            resolved=r.state == ViolationState.RESOLVED,
+            state=r.state,
         )
-        for r in ledger.violation_rows(start, end)
+        for r in ledger.violations(start, end)
+        if r.state != ViolationState.EXEMPTED
     ]
     windows = Counter(v.device_id for v in violations)
     violators = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from collector.domains import DEFAULT_DOMAIN_BY_KIND
+from collector.domains import default_domain
 from collector.inventory import Device
 from collector.sim.fleet import Fleet
 
@@ -24,7 +24,7 @@ def inventory_devices(fleet: Fleet) -> list[Device]:
         Device(
             id=w.id,
             kind=w.kind,
-            domain=DEFAULT_DOMAIN_BY_KIND[w.kind],
+            domain=default_domain(w.kind),
             site=w.site,
             policy_group=POLICY_GROUP,
             idle_watts=w.idle_watts,
@@ -37,7 +37,7 @@ def inventory_devices(fleet: Fleet) -> list[Device]:
         Device(
             id=s.id,
             kind="server",
-            domain=DEFAULT_DOMAIN_BY_KIND["server"],
+            domain=default_domain("server"),
             site=s.site,
             datacentre=dc,
             pue_role="it",
@@ -51,7 +51,7 @@ def inventory_devices(fleet: Fleet) -> list[Device]:
         Device(
             id=p.id,
             kind="pdu",
-            domain=DEFAULT_DOMAIN_BY_KIND["pdu"],
+            domain=default_domain("pdu"),
             site=dc,
             datacentre=dc,
             pue_role="it",
@@ -63,7 +63,7 @@ def inventory_devices(fleet: Fleet) -> list[Device]:
         Device(
             id=fleet.facility.id,
             kind="facility_meter",
-            domain=DEFAULT_DOMAIN_BY_KIND["facility_meter"],
+            domain=default_domain("facility_meter"),
             site=dc,
             datacentre=dc,
             pue_role="facility",
@@ -73,7 +73,7 @@ def inventory_devices(fleet: Fleet) -> list[Device]:
         Device(
             id=fleet.poe.id,
             kind="poe_midspan",
-            domain=DEFAULT_DOMAIN_BY_KIND["poe_midspan"],
+            domain=default_domain("poe_midspan"),
             site=fleet.poe.site,
         )
     )

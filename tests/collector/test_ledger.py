@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import inspect as inspect_module
+import typing
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
 
+from collector.analysis.energy import HourlyEnergy
 from collector.ledger import Ledger
 from collector.ledger.store import Accepted
 from contract.schema import Quality, Reading, Telemetry
@@ -71,23 +75,15 @@ def test_a_replayed_backlog_does_not_move_last_seen_back(ledger: Ledger) -> None
     ledger.store([_acc("pc-1", 10, T0)])
     ledger.store([_acc("pc-1", 3, T0 - timedelta(days=2))])
     (dev,) = ledger.devices()
-    assert dev.last_seen.replace(tzinfo=UTC) == T0 and dev.messages == 2
+    assert dev.last_seen == T0 and dev.messages == 2  # read back timezone-aware
 
 
 def test_hourly_rows_are_replaced_not_added(ledger: Ledger) -> None:
-    row = {
-        "hour": T0,
-        "kwh": 1.0,
-        "coverage": 1.0,
-        "measured_kwh": 1.0,
-        "estimated_kwh": 0.0,
-        "source": "pdu",
-        "resets": 0,
-    }
+    row = HourlyEnergy("pdu-a", T0, 1.0, 1.0, 1.0, 0.0, "pdu", 0)
     ledger.replace_hourly("pdu-a", [row])
-    ledger.replace_hourly("pdu-a", [{**row, "kwh": 2.0}])
-    (got,) = ledger.hourly_rows(T0 - timedelta(hours=1), T0 + timedelta(hours=1))
-    assert got.kwh == 2.0
+    ledger.replace_hourly("pdu-a", [replace(row, kwh=2.0, measured_kwh=2.0)])
+    (got,) = ledger.hourly(T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    assert got == replace(row, kwh=2.0, measured_kwh=2.0)  # a typed record, times in UTC
 
 
 def test_dead_letters_keep_raw_bytes(ledger: Ledger) -> None:
@@ -99,18 +95,23 @@ def test_dead_letters_keep_raw_bytes(ledger: Ledger) -> None:
 def test_retention_expires_raw_and_keeps_rollups(ledger: Ledger) -> None:
     old, recent = T0 - timedelta(days=60), T0
     ledger.store([_acc("pc-1", 1, old), _acc("pc-1", 2, recent)])
-    row = {
-        "kwh": 1.0,
-        "coverage": 1.0,
-        "measured_kwh": 0.0,
-        "estimated_kwh": 1.0,
-        "source": "model",
-        "resets": 0,
-    }
-    ledger.replace_hourly("pc-1", [{"hour": old, **row}])
+    ledger.replace_hourly("pc-1", [HourlyEnergy("pc-1", old, 1.0, 1.0, 0.0, 1.0, "model", 0)])
     raw, hourly = ledger.expire(
         raw_before=T0 - timedelta(days=35), hourly_before=T0 - timedelta(days=1000)
     )
     assert (raw, hourly) == (1, 0)
     assert ledger.count("samples") == 1
-    assert len(ledger.hourly_rows(old - timedelta(hours=1), T0)) == 1
+    assert len(ledger.hourly(old - timedelta(hours=1), T0)) == 1
+
+
+def test_the_ledger_api_takes_and_returns_typed_records_only() -> None:
+    """No Any, dict or row crosses the ledger's public methods (mypy strict relies on it)."""
+    checked = 0
+    for name, fn in inspect_module.getmembers(Ledger, inspect_module.isfunction):
+        if name.startswith("_"):
+            continue
+        for arg, hint in typing.get_type_hints(fn).items():
+            text = repr(hint)
+            assert not any(w in text for w in ("Any", "dict", "Row")), f"{name}({arg}): {text}"
+            checked += 1
+    assert checked > 30

@@ -1,0 +1,182 @@
+"""The ledger's reads: every query returns :mod:`collector.model` records, never rows.
+
+Times come back timezone-aware UTC (SQLite stores them naive; :func:`tables.utc` re-tags them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine, Row, func, select
+
+from collector.analysis.energy import HourlyEnergy
+from collector.ledger import tables as t
+from collector.ledger import violations as vt
+from collector.ledger.tables import utc
+from collector.model import (
+    DeadLetter,
+    DeviceRecord,
+    Sample,
+    StateObservation,
+    ViolationEvent,
+    ViolationRecord,
+)
+from contract.schema import Quality, SleepSettings
+
+
+class LedgerReads:
+    """The read half of :class:`collector.ledger.store.Ledger`."""
+
+    engine: Engine
+
+    def samples_for(self, device_id: str, start: datetime, end: datetime) -> list[Sample]:
+        q = (
+            select(t.samples)
+            .where(
+                t.samples.c.device_id == device_id, t.samples.c.ts >= start, t.samples.c.ts < end
+            )
+            .order_by(t.samples.c.ts, t.samples.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                Sample(
+                    r.device_id,
+                    utc(r.ts),
+                    r.metric,
+                    r.value,
+                    r.source,
+                    Quality(r.quality),
+                    r.component,
+                )
+                for r in conn.execute(q)
+            ]
+
+    def states_for(self, device_id: str, start: datetime, end: datetime) -> list[StateObservation]:
+        q = (
+            select(t.states)
+            .where(t.states.c.device_id == device_id, t.states.c.ts >= start, t.states.c.ts < end)
+            .order_by(t.states.c.ts)
+        )
+        with self.engine.connect() as conn:
+            return [
+                StateObservation(
+                    device_id=r.device_id,
+                    ts=utc(r.ts),
+                    power_state=r.power_state,
+                    idle_seconds=r.idle_seconds,
+                    blockers=tuple(r.blockers or ()),
+                    slept=tuple(
+                        (datetime.fromisoformat(a), datetime.fromisoformat(b))
+                        for a, b in (r.slept or ())
+                    ),
+                )
+                for r in conn.execute(q)
+            ]
+
+    def devices_seen(self, start: datetime, end: datetime) -> list[str]:
+        """Devices with samples or states in [start, end)."""
+        with self.engine.connect() as conn:
+            a = conn.execute(
+                select(t.samples.c.device_id)
+                .distinct()
+                .where(t.samples.c.ts >= start, t.samples.c.ts < end)
+            ).scalars()
+            b = conn.execute(
+                select(t.states.c.device_id)
+                .distinct()
+                .where(t.states.c.ts >= start, t.states.c.ts < end)
+            ).scalars()
+            return sorted(set(a) | set(b))
+
+    def devices(self) -> list[DeviceRecord]:
+        with self.engine.connect() as conn:
+            return [
+                _device(r) for r in conn.execute(select(t.devices).order_by(t.devices.c.device_id))
+            ]
+
+    def hourly(self, start: datetime, end: datetime) -> list[HourlyEnergy]:
+        """Every device's hourly kWh for the hours in [start, end)."""
+        q = select(t.hourly_energy).where(
+            t.hourly_energy.c.hour >= start, t.hourly_energy.c.hour < end
+        )
+        with self.engine.connect() as conn:
+            return [
+                HourlyEnergy(
+                    device_id=r.device_id,
+                    hour=utc(r.hour),
+                    kwh=r.kwh,
+                    coverage=r.coverage,
+                    measured_kwh=r.measured_kwh,
+                    estimated_kwh=r.estimated_kwh,
+                    source=r.source or "",
+                    resets=r.resets,
+                )
+                for r in conn.execute(q)
+            ]
+
+    def violations(self, start: datetime, end: datetime) -> list[ViolationRecord]:
+        """Violations whose window overlaps [start, end), in every state, oldest first."""
+        with self.engine.connect() as conn:
+            return [vt.to_record(r) for r in conn.execute(vt.in_period(start, end))]
+
+    def violations_of(self, device_id: str, since: datetime) -> list[ViolationRecord]:
+        """A device's violations whose window starts at ``since`` or later, and its older ones
+        still open or ongoing (those the next evaluation may resolve)."""
+        with self.engine.connect() as conn:
+            return [vt.to_record(r) for r in conn.execute(vt.of_device(device_id, since))]
+
+    def violation_events(self, start: datetime, end: datetime) -> list[ViolationEvent]:
+        """Changes of state that happened in [start, end), in order."""
+        with self.engine.connect() as conn:
+            return [vt.to_event(r) for r in conn.execute(vt.events_between(start, end))]
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        q = select(t.dead_letters).order_by(t.dead_letters.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [
+                DeadLetter(r.id, utc(r.received_at), r.topic, r.reason, bytes(r.payload))
+                for r in conn.execute(q)
+            ]
+
+    def count_online(self) -> int:
+        """Devices whose last status says online."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(t.devices).where(t.devices.c.online.is_(True))
+                ).scalar_one()
+            )
+
+    def count(self, table: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(t.metadata.tables[table])
+                ).scalar_one()
+            )
+
+
+def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
+    m = r._mapping
+    settings = m["sleep_settings"]
+    return DeviceRecord(
+        device_id=m["device_id"],
+        site=m["site"],
+        kind=m["kind"],
+        first_seen=_opt(m["first_seen"]),
+        last_seen=_opt(m["last_seen"]),
+        online=m["online"],
+        status_at=_opt(m["status_at"]),
+        power_state=m["power_state"],
+        idle_seconds=m["idle_seconds"],
+        on_battery=m["on_battery"],
+        sleep_settings=SleepSettings.model_validate(settings) if settings else None,
+        sleep_blockers=tuple(m["sleep_blockers"] or ()),
+        last_seq=m["last_seq"],
+        clock_skew_seconds=m["clock_skew_seconds"],
+        messages=m["messages"] or 0,
+    )
+
+
+def _opt(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
