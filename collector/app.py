@@ -121,7 +121,7 @@ class CollectorApp:
         settings = self.cfg.snmp.model_copy(update={"targets": list(targets)})
         self.poller = SnmpPoller(settings, self.on_snmp_samples)
         poller = self.poller
-        self.metrics.watch_snmp(lambda: dict(poller.errors_by_target))
+        self.metrics.watch_snmp(poller.stats)
         loop = asyncio.new_event_loop()
         self._snmp_loop = loop
         scheduler = AsyncIOScheduler(event_loop=loop, timezone=UTC)

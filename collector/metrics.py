@@ -1,17 +1,33 @@
 """The collector's own metrics on ``/metrics`` (prometheus-client, its own registry).
 
 Names end in base units; counters end in ``_total``. Readings per second is
-``rate(veille_collector_readings_total[1m])``.
+``rate(veille_collector_readings_total[1m])``. Each name is registered once: plain metrics the
+collector updates itself, and two custom collectors that read the time-series sink and the
+SNMP poller at scrape time. Those declare ``describe()``, so the registry refuses any second
+registration of one of their names at start-up instead of exporting the series twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from collector.sinks.timeseries import SinkStats
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpStats:
+    """What the SNMP poller has counted since start: failed polls per target, and samples
+    read but not stored because storing them failed."""
+
+    errors_by_target: dict[str, int] = field(default_factory=dict)
+    samples_lost: int = 0
 
 
 class CollectorMetrics:
@@ -40,34 +56,24 @@ class CollectorMetrics:
         self.queue_depth = Gauge(
             "veille_collector_queue_depth", "Messages received but not yet stored", registry=r
         )
-        self.spool_depth = Gauge(
-            "veille_collector_sink_spool_bytes",
-            "Time-series batches waiting on disk",
-            registry=r,
-        )
-        self.sink_errors = Counter(
-            "veille_collector_sink_errors_total", "Failed time-series writes", registry=r
-        )
-        self.snmp_errors = Counter(
-            "veille_collector_snmp_errors_total",
-            "SNMP poll failures by target",
-            ["target"],
-            registry=r,
-        )
         self.snmp_rounds = Counter(
             "veille_collector_snmp_rounds_total", "SNMP polling rounds completed", registry=r
         )
         self.devices_online = Gauge(
             "veille_collector_devices_online", "Devices whose status is online", registry=r
         )
+        self._sink = _SinkCollector()
+        self._snmp = _SnmpCollector()
+        r.register(self._sink)
+        r.register(self._snmp)
 
-    def watch_sink(self, stats: Callable[[], Any]) -> None:
+    def watch_sink(self, stats: Callable[[], SinkStats]) -> None:
         """Export the time-series sink's counters, read from ``stats()`` at scrape time."""
-        self.registry.register(_SinkCollector(stats))
+        self._sink.stats = stats
 
-    def watch_snmp(self, errors_by_target: Callable[[], dict[str, int]]) -> None:
-        """Export SNMP poll failures per target, read from the poller at scrape time."""
-        self.registry.register(_SnmpErrors(errors_by_target))
+    def watch_snmp(self, stats: Callable[[], SnmpStats]) -> None:
+        """Export the SNMP poller's counters, read from ``stats()`` at scrape time."""
+        self._snmp.stats = stats
 
     def serve(self, host: str, port: int) -> int:
         """Serve /metrics on host:port (0 = a free port); returns the port."""
@@ -75,34 +81,59 @@ class CollectorMetrics:
         return int(server.server_address[1])
 
 
+_SINK_COUNTERS = (
+    ("written", "Samples written to the time-series store"),
+    ("spooled", "Samples spooled to disk while the store was down"),
+    ("dropped", "Samples dropped (spool full, rejected by the store)"),
+    ("errors", "Failed writes to the time-series store"),
+)
+_SPOOL_BYTES = ("veille_collector_sink_spool_bytes", "Batches waiting on disk, in bytes")
+
+
 class _SinkCollector(Collector):
-    def __init__(self, stats: Callable[[], Any]) -> None:
-        self._stats = stats
+    """The time-series sink's counters; zeros while no time-series store is configured."""
+
+    def __init__(self) -> None:
+        self.stats: Callable[[], SinkStats] | None = None
+
+    def describe(self) -> Iterator[Metric]:
+        for name, doc in _SINK_COUNTERS:
+            yield CounterMetricFamily(f"veille_collector_sink_{name}", doc)
+        yield GaugeMetricFamily(*_SPOOL_BYTES)
 
     def collect(self) -> Iterator[Metric]:
-        st = self._stats()
-        for name, value, doc in (
-            ("written", st.written_total, "Samples written to the time-series store"),
-            ("spooled", st.spooled_total, "Samples spooled to disk while the store was down"),
-            ("dropped", st.dropped_total, "Samples dropped (spool full, rejected by the store)"),
-            ("errors", st.errors_total, "Failed writes to the time-series store"),
-        ):
+        st = self.stats() if self.stats else None
+        values = (
+            (st.written_total, st.spooled_total, st.dropped_total, st.errors_total)
+            if st
+            else (0, 0, 0, 0)
+        )
+        for (name, doc), value in zip(_SINK_COUNTERS, values, strict=True):
             yield CounterMetricFamily(f"veille_collector_sink_{name}", doc, value=value)
-        yield GaugeMetricFamily(
-            "veille_collector_sink_spool_bytes",
-            "Batches waiting on disk, in bytes",
-            value=st.spool.size_bytes,
-        )
+        yield GaugeMetricFamily(*_SPOOL_BYTES, value=st.spool.size_bytes if st else 0)
 
 
-class _SnmpErrors(Collector):
-    def __init__(self, errors: Callable[[], dict[str, int]]) -> None:
-        self._errors = errors
+_SNMP_ERRORS = ("veille_collector_snmp_errors", "SNMP poll failures by target")
+_SNMP_LOST = (
+    "veille_collector_snmp_samples_lost",
+    "SNMP samples read but not stored (storing them failed)",
+)
+
+
+class _SnmpCollector(Collector):
+    """The SNMP poller's counters; none per target while nothing is polled."""
+
+    def __init__(self) -> None:
+        self.stats: Callable[[], SnmpStats] | None = None
+
+    def describe(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(*_SNMP_ERRORS, labels=["target"])
+        yield CounterMetricFamily(*_SNMP_LOST)
 
     def collect(self) -> Iterator[Metric]:
-        family = CounterMetricFamily(
-            "veille_collector_snmp_errors", "SNMP poll failures by target", labels=["target"]
-        )
-        for target, n in sorted(self._errors().items()):
-            family.add_metric([target], n)
-        yield family
+        st = self.stats() if self.stats else SnmpStats()
+        errors = CounterMetricFamily(*_SNMP_ERRORS, labels=["target"])
+        for target, n in sorted(st.errors_by_target.items()):
+            errors.add_metric([target], n)
+        yield errors
+        yield CounterMetricFamily(*_SNMP_LOST, value=st.samples_lost)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collector.config import SnmpSettings, SnmpTarget
+from collector.metrics import SnmpStats
 from collector.model import Sample
 from collector.snmp.client import SnmpClient
 from collector.snmp.counters import CounterState
@@ -80,6 +81,7 @@ class SnmpPoller:
             t for t in settings.targets if in_shard(t.device_id, settings.shard, settings.shards)
         ]
         self.errors_by_target: dict[str, int] = {}
+        self.samples_lost = 0
         self.states: dict[str, CounterState] = {}
         self.rounds = 0
         self._failures: dict[str, int] = {}
@@ -113,7 +115,12 @@ class SnmpPoller:
             try:
                 self.on_samples(samples)
             except Exception:
-                log.exception("on_samples failed; %d SNMP samples lost", len(samples))
+                self.samples_lost += len(samples)
+                log.exception(
+                    "on_samples failed; %d SNMP samples lost (%d since start)",
+                    len(samples),
+                    self.samples_lost,
+                )
         self.rounds += 1
         failed = sum(1 for r in results if r.error)
         return RoundReport(
@@ -166,6 +173,10 @@ class SnmpPoller:
         self._skip[device_id] = min(2 ** min(n - 1, 30) - 1, cap)
         if n == 1:
             log.warning("SNMP %s: %s", device_id, result.error)
+
+    def stats(self) -> SnmpStats:
+        """Failures per target and samples lost since start (for /metrics)."""
+        return SnmpStats(dict(self.errors_by_target), self.samples_lost)
 
     def schedule(self, scheduler: Any) -> None:
         """Run a round every ``interval_seconds`` on an apscheduler ``AsyncIOScheduler``."""
