@@ -28,9 +28,11 @@ from collector.inventory import Inventory, load_inventory
 from collector.ledger import Ledger
 from collector.metrics import CollectorMetrics
 from collector.model import Sample
+from collector.startup import check_startup
 
 if TYPE_CHECKING:
     from collector.sinks.timeseries import TimeseriesSink
+    from collector.snmp.profiles import Profile
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,11 @@ class CollectorApp:
         self.inventory = inventory if inventory is not None else load_inventory(cfg.inventory)
         self.metrics = CollectorMetrics()
         self.ledger = Ledger(cfg.ledger.url)
-        self.spool_dir = spool_dir or Path("veille-spool")
+        if spool_dir is not None:  # the demo and tests keep their spool in their own folder
+            cfg = cfg.model_copy(
+                update={"timeseries": cfg.timeseries.model_copy(update={"spool_dir": spool_dir})}
+            )
+            self.cfg = cfg
         self.broker: EmbeddedBroker | None = None
         self.sink: TimeseriesSink | None = None
         self.ingestor: Ingestor | None = None
@@ -57,6 +63,7 @@ class CollectorApp:
         self.metrics_port: int | None = None
         self.mqtt_port = cfg.mqtt.port
         self.poller: Any = None
+        self.profiles: dict[str, Profile] = {}
         self._snmp_loop: asyncio.AbstractEventLoop | None = None
         self._snmp_thread: threading.Thread | None = None
         self._jobs = BackgroundScheduler(timezone=UTC)
@@ -69,6 +76,7 @@ class CollectorApp:
         # thresholds Python runs full collections over them again and again (a quarter of the
         # ingest time under load, bench/README.md).
         gc.set_threshold(50_000, 20, 100)
+        self.profiles = check_startup(cfg, self.inventory)  # refuses a config that cannot work
         self.ledger.migrate()
         if cfg.mqtt.embedded:
             self.broker = EmbeddedBroker(cfg.mqtt.host, cfg.mqtt.port)
@@ -79,9 +87,7 @@ class CollectorApp:
         if cfg.timeseries.url:
             from collector.sinks.timeseries import TimeseriesSink
 
-            self.sink = TimeseriesSink(
-                cfg.timeseries, spool_dir=self.spool_dir / "timeseries", tags_for=self.tags_for
-            )
+            self.sink = TimeseriesSink(cfg.timeseries, tags_for=self.tags_for)
             self.metrics.watch_sink(self.sink.stats)
         self.ingestor = Ingestor(
             self.ledger,
@@ -119,7 +125,7 @@ class CollectorApp:
         from collector.snmp.poller import SnmpPoller
 
         settings = self.cfg.snmp.model_copy(update={"targets": list(targets)})
-        self.poller = SnmpPoller(settings, self.on_snmp_samples)
+        self.poller = SnmpPoller(settings, self.on_snmp_samples, profiles=self.profiles or None)
         poller = self.poller
         self.metrics.watch_snmp(poller.stats)
         loop = asyncio.new_event_loop()

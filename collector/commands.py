@@ -9,25 +9,21 @@ from pathlib import Path
 from collector.config import load_config
 from collector.inventory import load_inventory
 from collector.ledger import Ledger
+from collector.startup import check_startup
 
 
 def check_config(path: Path | None) -> int:
     """Validate the config and its inventory; ConfigError (naming keys) propagates."""
     cfg = load_config(path)
     inv = load_inventory(cfg.inventory)
-    unknown_groups = sorted(
-        {d.policy_group for d in inv.devices.values() if d.policy_group} - set(cfg.policy.groups)
-    )
-    if unknown_groups:
-        for g in unknown_groups:
-            print(f"inventory: policy_group {g!r} is not defined in [policy.groups]")
-        return 2
+    profiles = check_startup(cfg, inv)
     broker = "embedded (amqtt)" if cfg.mqtt.embedded else f"{cfg.mqtt.host}:{cfg.mqtt.port}"
     print(f"config OK: {path or '(defaults)'}")
     print(f"  MQTT broker: {broker}, protocol {cfg.mqtt.protocol}")
     print(f"  ledger: {cfg.ledger.url}")
     print(f"  time series: {cfg.timeseries.url or 'off'}")
     print(f"  SNMP targets: {len(cfg.snmp.targets)} (shard {cfg.snmp.shard}/{cfg.snmp.shards})")
+    print(f"  SNMP profiles: {len(profiles)} loaded")
     print(f"  inventory: {len(inv)} devices from {cfg.inventory or '(none)'}")
     return 0
 

@@ -7,6 +7,8 @@ time-series store.
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import time
 from pathlib import Path
 from typing import Literal
@@ -64,14 +66,61 @@ class TimeseriesSettings(Section):
     measurement: str = Field("veille", pattern=r"^[a-z][a-z0-9_]*$")
     batch_size: int = Field(5000, ge=1, le=100_000)
     flush_interval_seconds: float = Field(1.0, gt=0)
+    spool_dir: Path = Field(
+        Path("veille-spool/timeseries"),
+        description="Where batches wait on disk while the store is down (relative: to the "
+        "working directory).",
+    )
+    max_spool_bytes: int = Field(256 * 1024 * 1024, ge=4096, description="Disk the spool may use.")
+    max_pending_lines: int | None = Field(
+        None, ge=1, description="Lines held in memory before spooling; default 4 x batch_size."
+    )
+    timeout_seconds: float = Field(5.0, gt=0, le=300, description="One write request.")
+    retries: int = Field(2, ge=0, le=10, description="Immediate retries before spooling.")
+    max_backoff_seconds: float = Field(10.0, gt=0, le=3600)
+
+
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def _secrets_from_env(data: object, names: tuple[str, ...]) -> object:
+    """Replace each ``<name>_env`` key by ``<name>``, read from that environment variable.
+
+    One target at a time: ``auth_key_env = "PDU_A_SNMP_AUTH"`` keeps the key out of the file.
+    A key given both ways, or a variable that is not set, fails naming the key.
+    """
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for name in names:
+        env = data.pop(f"{name}_env", None)
+        if env is None:
+            continue
+        if not isinstance(env, str) or not re.match(ENV_NAME, env):
+            raise ValueError(f"{name}_env: {env!r} is not an environment variable name")
+        if name in data:
+            raise ValueError(f"set {name} or {name}_env, not both")
+        value = os.environ.get(env)
+        if not value:
+            raise ValueError(f"{name}_env: environment variable {env} is not set")
+        data[name] = value
+    return data
 
 
 class SnmpV3(Section):
+    """SNMPv3 authPriv. Each key can come from the environment instead: ``auth_key_env`` and
+    ``priv_key_env`` name the variable to read it from."""
+
     user: str
     auth_key: SecretStr
     priv_key: SecretStr
     auth_protocol: Literal["SHA", "SHA256", "SHA512", "MD5"] = "SHA"
     priv_protocol: Literal["AES", "AES192", "AES256", "DES"] = "AES"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys_from_env(cls, data: object) -> object:
+        return _secrets_from_env(data, ("auth_key", "priv_key"))
 
 
 class SnmpTarget(Section):
@@ -81,6 +130,11 @@ class SnmpTarget(Section):
     community: SecretStr | None = None
     v3: SnmpV3 | None = None
     profile: str | None = Field(None, description="Force a profile; default: detected.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _community_from_env(cls, data: object) -> object:
+        return _secrets_from_env(data, ("community",))
 
     @model_validator(mode="after")
     def _one_auth(self) -> SnmpTarget:
@@ -97,6 +151,11 @@ class SnmpSettings(Section):
     shard: int = Field(0, ge=0)
     shards: int = Field(1, ge=1)
     targets: list[SnmpTarget] = Field(default_factory=list)
+    extra_profiles: Path | None = Field(
+        None,
+        description="A folder of your own profile TOML files, loaded at start-up beside the "
+        "shipped ones (collector/snmp/profiles/README.md).",
+    )
 
     @model_validator(mode="after")
     def _shard_in_range(self) -> SnmpSettings:
@@ -241,6 +300,13 @@ class CollectorConfig(VeilleSettings):
 def load_config(path: Path | None = None) -> CollectorConfig:
     """Load and check ``collector.toml``; raise ConfigError naming every bad key."""
     cfg = load_settings(CollectorConfig, path)
-    if path is not None and cfg.inventory is not None and not cfg.inventory.is_absolute():
+    if path is None:
+        return cfg
+    # Files the config names are relative to the config file, not the working directory.
+    if cfg.inventory is not None and not cfg.inventory.is_absolute():
         cfg = cfg.model_copy(update={"inventory": path.parent / cfg.inventory})
+    extra = cfg.snmp.extra_profiles
+    if extra is not None and not extra.is_absolute():
+        snmp = cfg.snmp.model_copy(update={"extra_profiles": path.parent / extra})
+        cfg = cfg.model_copy(update={"snmp": snmp})
     return cfg

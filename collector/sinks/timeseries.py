@@ -22,7 +22,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from collector.config import TimeseriesSettings
 from collector.model import Sample
@@ -59,24 +58,19 @@ class TimeseriesSink:
         self,
         settings: TimeseriesSettings,
         *,
-        spool_dir: Path,
         tags_for: TagsFor = no_tags,
-        max_spool_bytes: int = 256 * 1024 * 1024,
-        max_pending_lines: int | None = None,
-        timeout_seconds: float = 5.0,
-        retries: int = 2,
-        max_backoff_seconds: float = 10.0,
         close_timeout_seconds: float = 10.0,
     ) -> None:
-        self._store = LineStore(settings, timeout_seconds)
+        """Every limit comes from ``settings`` (``[timeseries]`` in collector.toml)."""
+        self._store = LineStore(settings, settings.timeout_seconds)
         self._settings = settings
         self._tags_for = tags_for
-        self._max_pending = max_pending_lines or max(4 * settings.batch_size, 10_000)
-        self._retries = retries
-        self._max_backoff = max_backoff_seconds
+        self._max_pending = settings.max_pending_lines or max(4 * settings.batch_size, 10_000)
+        self._retries = settings.retries
+        self._max_backoff = settings.max_backoff_seconds
         self._close_timeout = close_timeout_seconds
-        self._timeout = timeout_seconds
-        self._spool = Spool(spool_dir, max_spool_bytes)
+        self._timeout = settings.timeout_seconds
+        self._spool = Spool(settings.spool_dir, settings.max_spool_bytes)
 
         self._cond = threading.Condition()
         self._pending: deque[str] = deque()

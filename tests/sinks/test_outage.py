@@ -60,9 +60,13 @@ def test_every_sample_arrives_exactly_once_after_an_outage(
 ) -> None:
     run = uuid.uuid4().hex[:10]
     settings = TimeseriesSettings(
-        url=victoria_metrics.url, batch_size=500, flush_interval_seconds=0.2
+        url=victoria_metrics.url,
+        batch_size=500,
+        flush_interval_seconds=0.2,
+        spool_dir=tmp_path,
+        max_backoff_seconds=2.0,
     )
-    sink = TimeseriesSink(settings, spool_dir=tmp_path, max_backoff_seconds=2.0)
+    sink = TimeseriesSink(settings)
     load = Load(sink, run)
     try:
         load.run_for(2)

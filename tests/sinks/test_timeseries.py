@@ -6,6 +6,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,8 +22,10 @@ pytestmark = pytest.mark.integration
 INVENTORY = {"domain": "ecoles", "site": "Mairie annexe, 2e étage", "kind": "workstation"}
 
 
-def settings(url: str, batch_size: int = 100) -> TimeseriesSettings:
-    return TimeseriesSettings(url=url, batch_size=batch_size, flush_interval_seconds=0.1)
+def settings(url: str, spool: Path, batch_size: int = 100, **kw: Any) -> TimeseriesSettings:
+    return TimeseriesSettings(
+        url=url, batch_size=batch_size, flush_interval_seconds=0.1, spool_dir=spool, **kw
+    )
 
 
 def unique(prefix: str) -> str:
@@ -47,8 +50,7 @@ def test_values_and_tags_round_trip(
         for i in range(50)
     ] + [Sample(dev, t0, "energy_joules_total", 1.5e9, "model", Quality.ESTIMATED)]
     sink = TimeseriesSink(
-        settings(victoria_metrics.url),
-        spool_dir=tmp_path,
+        settings(victoria_metrics.url, tmp_path),
         tags_for=lambda d: INVENTORY if d == dev else {},
     )
     try:
@@ -99,7 +101,7 @@ def test_integrating_constant_power_gives_its_energy(
         )
         for i in range(121)  # 20 minutes
     ]
-    sink = TimeseriesSink(settings(victoria_metrics.url), spool_dir=tmp_path)
+    sink = TimeseriesSink(settings(victoria_metrics.url, tmp_path))
     try:
         sink.write(samples)
         assert sink.flush(10)
@@ -131,7 +133,7 @@ def test_down_store_fails_fast_spools_and_a_restarted_sink_replays(
         for i in range(1000)
     ]
     nobody = f"http://127.0.0.1:{servers.free_port()}"  # nothing listens there
-    down = TimeseriesSink(settings(nobody), spool_dir=tmp_path / "spool")
+    down = TimeseriesSink(settings(nobody, tmp_path / "spool"))
     started = time.monotonic()
     down.write(samples)
     assert not down.flush(1.0)
@@ -143,7 +145,7 @@ def test_down_store_fails_fast_spools_and_a_restarted_sink_replays(
     assert stats.errors_total >= 1 and stats.last_error and "refused" in stats.last_error
 
     # the collector restarts with the store back: the spool on disk is replayed
-    up = TimeseriesSink(settings(victoria_metrics.url), spool_dir=tmp_path / "spool")
+    up = TimeseriesSink(settings(victoria_metrics.url, tmp_path / "spool"))
     try:
         assert up.flush(10)
     finally:
@@ -159,7 +161,7 @@ def test_full_spool_drops_oldest_and_counts_every_sample(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     nobody = f"http://127.0.0.1:{servers.free_port()}"
-    sink = TimeseriesSink(settings(nobody, batch_size=10), spool_dir=tmp_path, max_spool_bytes=4096)
+    sink = TimeseriesSink(settings(nobody, tmp_path, batch_size=10, max_spool_bytes=4096))
     now = datetime.now(UTC)
     total = 600
     for i in range(0, total, 50):
