@@ -85,3 +85,19 @@ def test_every_shipped_profile_names_a_kind_polled_over_snmp() -> None:
     for path in sorted(Path(PROFILES_DIR).glob("*.toml")):
         kind = tomllib.loads(path.read_text(encoding="utf-8"))["kind"]
         assert KINDS[kind].snmp, path.name
+
+
+def test_the_readme_table_lists_every_kind_as_the_code_has_it() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in readme.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 6 and cells[0].startswith("`") and cells[0].strip("`") in KINDS:
+            rows[cells[0].strip("`")] = cells
+    assert list(rows) == list(KINDS)
+    for name, (_k, domain, policy, dc, _where, asleep) in rows.items():
+        kind = KINDS[name]
+        assert domain == (kind.domain or "*Non affecté*"), name
+        assert policy.startswith("yes") == kind.sleep_policy_by_default, name
+        assert (f"category {kind.pue_category}" in dc) == (kind.pue_role == "it"), name
+        assert asleep == (f"{kind.sleep_watts:g} W" if kind.sleep_watts else "–"), name
