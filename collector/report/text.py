@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from collector.report.summary import Summary
 
 
@@ -46,9 +48,11 @@ def render_text(s: Summary) -> str:
             f"g/kWh ({c.source}, {c.year})"
         )
     out.append("")
+    states = Counter(v.state.value for v in s.violations)
+    by_state = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
     out.append(
         f"Sleep-policy violations: {len(s.violations)} windows, "
-        f"{len({v.device_id for v in s.violations})} devices"
+        f"{len({v.device_id for v in s.violations})} devices ({by_state or 'none'})"
     )
     for v in s.violators:
         blockers = ", ".join(v.blockers) or "none reported"
