@@ -186,7 +186,9 @@ def _page(
     if not isinstance(total, int) or total < 0:
         raise GlpiProtocolError(f"GLPI search/{itemtype}: no totalcount in the answer")
     data = body.get("data", [])
-    rows = list(data.values()) if isinstance(data, dict) else data
+    if isinstance(data, dict):  # withindexes form: rows keyed by item id
+        data = [{"2": k, **v} if isinstance(v, dict) else v for k, v in data.items()]
+    rows = data
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise GlpiProtocolError(f"GLPI search/{itemtype}: data is not a list of rows")
     if total == 0:
@@ -196,12 +198,13 @@ def _page(
     if not m:
         raise GlpiProtocolError(f"GLPI search/{itemtype}: bad Content-Range {header!r}")
     first, last, of = (int(g) for g in m.groups())
-    if first != start or of != total or last - first + 1 != len(rows):
+    if first != start or of != total or last < first:
         raise GlpiProtocolError(
-            f"GLPI search/{itemtype}: Content-Range {header} does not match {len(rows)} rows "
-            f"from {start} of {total}"
+            f"GLPI search/{itemtype}: Content-Range {header} does not follow range {start}- "
+            f"of {total}"
         )
-    return rows, len(rows), total, last
+    # Advance by the rows received: GLPI's documented example says 0-2/2 for two rows.
+    return rows, len(rows), total, start + len(rows) - 1
 
 
 def _asset(itemtype: Itemtype, row: dict[str, Any]) -> GlpiAsset:

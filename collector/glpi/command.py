@@ -138,9 +138,10 @@ def import_inventory(
     mapping: Path | None,
     inventory: Path | None,
     apply: bool,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> int:
     """The command: 0 planned or written, 2 refused (config or rows), 1 GLPI unreachable."""
+    out = out or sys.stdout
     cfg = load_config(config)
     mapping_path = mapping or cfg.glpi.mapping
     target = inventory or cfg.inventory
@@ -172,6 +173,10 @@ def import_inventory(
     if not apply:
         print(f"dry run: nothing written; --apply writes {target}", file=out)
         return 0
-    write_inventory(target, plan.devices, plan.domains, plan.header())
+    try:
+        write_inventory(target, plan.devices, plan.domains, plan.header())
+    except (OSError, ValueError) as exc:
+        print(f"cannot write {target}: {exc}; it is unchanged", file=out)
+        return 1
     print(f"wrote {target}: {len(plan.devices)} devices", file=out)
     return 0
