@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from agent.settings import ConfigError
 from collector.config import CollectorConfig, load_config
 from collector.glpi.api import GlpiClient
 from collector.glpi.assets import GlpiAsset, Itemtype
@@ -25,6 +24,7 @@ from collector.glpi.errors import GlpiError, RowProblem
 from collector.glpi.mapping import GlpiMapping, load_mapping, map_assets
 from collector.glpi.write import write_inventory
 from collector.inventory import Device, Inventory, load_inventory
+from contract.settings import ConfigError
 
 CsvSource = tuple[Itemtype, Path]
 

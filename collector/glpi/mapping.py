@@ -8,7 +8,8 @@ case-insensitively, and the longest matching rule wins.
 Which field comes from where:
 
 - from GLPI through the mapping, always: kind (itemtype and type), domain (entity; no rule gives
-  the kind's default domain), site and datacentre (location), policy group and PUE role (kind);
+  the kind's default domain), site and datacentre (location), policy group and PUE role (kind;
+  the PUE role defaults to the kind's own, ``contract.kinds``, inside a datacentre);
 - from the location rule, else kept from the existing inventory: ``metered_by``;
 - kept from the existing inventory (GLPI has no such fields): power profile and exemptions.
 """
@@ -23,19 +24,20 @@ from typing import TypeVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from agent.settings import ConfigError, Section, format_errors, read_toml
 from collector.glpi.assets import Field as AssetField
 from collector.glpi.assets import GlpiAsset, Itemtype
 from collector.glpi.csv_export import DEFAULT_COLUMNS
 from collector.glpi.errors import RowProblem
-from collector.inventory import DEVICE_KINDS, Device, Inventory, PueRole
+from collector.inventory import Device, Inventory
+from contract.kinds import KINDS, PueRole, kind_of
+from contract.settings import ConfigError, Section, format_errors, read_toml
 
 SEPARATOR = " > "
 
 
 def _kind(value: str) -> str:
-    if value not in DEVICE_KINDS:
-        raise ValueError(f"unknown kind {value!r}; one of {', '.join(DEVICE_KINDS)}")
+    if value not in KINDS:
+        raise ValueError(f"unknown kind {value!r}; one of {', '.join(KINDS)}")
     return value
 
 
@@ -176,7 +178,8 @@ def map_asset(asset: GlpiAsset, m: GlpiMapping, existing: Device | None, ident: 
         raise ValueError(f"{where} matches no [[location]] rule, and no default_site is set")
     meter = next((r.metered_by for r in locations if r.metered_by and r.metered_by != ident), None)
     kind_rule = m.kind.get(kind, KindRule())
-    pue_role: PueRole = (kind_rule.pue_role or "none") if datacentre else "none"
+    role = kind_rule.pue_role or kind_of(kind).pue_role
+    pue_role: PueRole = role if datacentre else "none"
     return Device(
         id=ident,
         kind=kind,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.settings import ConfigError
 from collector.glpi.assets import GlpiAsset
 from collector.glpi.mapping import GlpiMapping, load_mapping, map_assets
 from collector.inventory import Device, Exemption, Inventory
+from contract.settings import ConfigError
 
 DEPLOY = Path(__file__).parent.parent.parent / "deploy" / "glpi-mapping.example.toml"
 
