@@ -41,6 +41,7 @@ class ImportPlan:
     problems: list[RowProblem] = field(default_factory=list)
     skipped: list[RowProblem] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     diff: InventoryDiff = field(default_factory=InventoryDiff)
 
     def header(self) -> list[str]:
@@ -106,6 +107,12 @@ def plan_import(
         if rule.policy_group and rule.policy_group not in cfg.policy.groups:
             reason = f"policy_group {rule.policy_group!r} is not defined in [policy.groups]"
             plan.problems.append(RowProblem(f"mapping kind.{kind}", reason))
+    ids = {d.id for d in plan.devices}
+    meters = sorted({d.metered_by for d in plan.devices if d.metered_by} - ids)
+    plan.warnings += [
+        f"metered_by {m!r} is no device of the inventory: the devices behind it count alone"
+        for m in meters
+    ]
     if not plan.problems:
         try:
             Inventory(plan.devices, existing.domains)
@@ -122,6 +129,8 @@ def print_plan(plan: ImportPlan, out: TextIO, limit: int | None = None) -> None:
         print(f"  skipped {s}", file=out)
     if plan.kept:
         print(f"  kept (not in GLPI, listed in `keep`): {', '.join(plan.kept)}", file=out)
+    for w in plan.warnings:
+        print(f"  warning: {w}", file=out)
     if plan.problems:
         print(f"refused: {len(plan.problems)} problem(s); {plan.target} is unchanged", file=out)
         for p in plan.problems:

@@ -215,6 +215,8 @@ def map_assets(assets: Iterable[GlpiAsset], m: GlpiMapping, existing: Inventory)
             continue
         if ident in seen:
             reason = f"device id {ident!r} also comes from {seen[ident]}"
+            if seen[ident] == asset.where:
+                reason = "listed twice by GLPI (changed while it was read? run the import again)"
             out.problems.append(RowProblem(asset.where, f"{label}: {reason}"))
             continue
         seen[ident] = asset.where

@@ -10,7 +10,10 @@ from pydantic import SecretStr
 
 from collector.glpi.api import GlpiClient
 from collector.glpi.errors import GlpiAuthError, GlpiProtocolError, GlpiUnavailable
+from collector.glpi.mapping import load_mapping, map_assets
+from collector.inventory import Inventory
 from tests.glpi.replay import SESSION, GlpiReplay, recorded
+from tests.glpi.test_mapping import DEPLOY
 
 
 def client(glpi: GlpiReplay, **kw: object) -> GlpiClient:
@@ -132,3 +135,15 @@ def test_nothing_listening_is_unavailable() -> None:
     c = GlpiClient(f"http://127.0.0.1:{port}/apirest.php", SecretStr("u"), timeout_seconds=2)
     with pytest.raises(GlpiUnavailable, match="ConnectError"), c:
         pass
+
+
+def test_an_asset_listed_twice_across_pages_refuses_the_import(glpi: GlpiReplay) -> None:
+    """Rows shift when GLPI's list changes between two pages: the same item comes twice."""
+    glpi.rows["PDU"] = glpi.rows["PDU"] * 3
+    with client(glpi) as c:
+        assets = c.search("PDU")
+    out = map_assets(assets, load_mapping(DEPLOY), Inventory([]))
+    assert [str(p) for p in out.problems] == [
+        "PDU id 1: PDU 'PDU-DC-A': listed twice by GLPI (changed while it was read? run the "
+        "import again)"
+    ] * 2

@@ -137,8 +137,10 @@ def test_api_import_with_tokens_from_the_environment(
     assert devices["cnj9k7l2m1"].kind == "access_point"
     assert devices["cnj9k7l2m1"].effective_domain == "Réseaux et télécoms"
     assert devices["cn0f5rnl7426"].kind == "monitor"
-    # ids are serials here, so the PDU is not "pdu-dc-a" and its rack's rule applies to it
+    # ids are serials here, so the PDU is not "pdu-dc-a" and its rack's rule applies to it;
+    # the import says that the mapping names a meter the inventory does not have
     assert devices["1g34567890"].metered_by == "pdu-dc-a"
+    assert "warning: metered_by 'pdu-dc-a' is no device of the inventory" in out
     assert "pc-vendu-99" not in devices and "czc4031xyz" not in devices
     assert glpi.endpoints()[0] == "initSession" and glpi.endpoints()[-1] == "killSession"
     for secret in (glpi.user_token, glpi.app_token, SESSION):

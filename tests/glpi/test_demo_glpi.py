@@ -16,7 +16,7 @@ def test_demo_import_gives_the_simulated_inventory(tmp_path: Path) -> None:
     fleet = build_fleet(7, today=date(2026, 11, 17))
     cfg = CollectorConfig.model_validate({"inventory": str(tmp_path / "inventory.toml")})
     plan = import_from_glpi(fleet, tmp_path, cfg)
-    assert plan.problems == []
+    assert plan.problems == [] and plan.warnings == []
     assert plan.kept == [fleet.facility.id]
     # 2 laptops carry hand-kept exemptions: GLPI fills in the rest of their lines
     assert (len(plan.diff.added), len(plan.diff.changed), len(plan.diff.removed)) == (47, 2, 0)
