@@ -32,8 +32,6 @@ from collector.inventory import Device, Inventory
 from contract.kinds import KINDS, PueRole, kind_of
 from contract.settings import ConfigError, Section, format_errors, read_toml
 
-SEPARATOR = " > "
-
 
 def _kind(value: str) -> str:
     if value not in KINDS:

@@ -33,8 +33,9 @@ def write_inventory(
         check = load_inventory(tmp)  # what we wrote must read back as the same devices
         if list(check.devices.values()) != list(devices):
             raise ValueError(f"{path}: the written inventory does not read back the same")
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
+        # mkstemp makes the file 0600: keep the old file's mode, else the usual 0644 (the
+        # inventory holds no secret, and the collector may run as another user).
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

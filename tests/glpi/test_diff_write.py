@@ -50,5 +50,9 @@ def test_write_round_trips_with_custom_domains(tmp_path: Path) -> None:
     assert list(inv.devices.values()) == devices
     assert inv.domains == ("Mairie annexe", "Réseaux et télécoms")
     assert target.read_text(encoding="utf-8").startswith("# test\ndomains = [")
+    assert target.stat().st_mode & 0o777 == 0o644
+    target.chmod(0o640)
+    write_inventory(target, devices[:1], ("Mairie annexe",))
+    assert target.stat().st_mode & 0o777 == 0o640 and len(load_inventory(target)) == 1
     with pytest.raises(ValueError, match=r"name the file \.toml"):
         write_inventory(tmp_path / "inventory.csv", devices, ())
