@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
+from collector.cli import main
 from collector.config import CollectorConfig
 from collector.glpi.csv_export import read_csv_export
 from collector.inventory import load_inventory
 from collector.sim.fleet import build_fleet
-from collector.sim.glpi_out import glpi_exports, import_from_glpi, plan_lines
+from collector.sim.glpi_out import MAPPING, glpi_exports, import_from_glpi, plan_lines
 
 
 def test_demo_import_gives_the_simulated_inventory(tmp_path: Path) -> None:
@@ -41,3 +44,23 @@ def test_demo_exports_have_glpi_shape(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     export = read_csv_export(path, "Computer")
     assert export.problems == [] and len(export.assets) == len(fleet.agents())
+
+
+def test_the_command_line_reproduces_the_demo_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet = build_fleet(7, today=date(2026, 11, 17))
+    cfg = CollectorConfig.model_validate({"inventory": str(tmp_path / "inventory.toml")})
+    import_from_glpi(fleet, tmp_path, cfg)
+    glpi = tmp_path / "glpi"
+    code = main(
+        [
+            "import-inventory", "--mapping", str(MAPPING), "--inventory", str(cfg.inventory),
+            "--csv", "Computer", str(glpi / "computers.csv"),
+            "--csv", "PDU", str(glpi / "pdus.csv"),
+            "--csv", "NetworkEquipment", str(glpi / "networkequipment.csv"),
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "0 to add, 0 to change, 0 to remove, 50 unchanged" in out
