@@ -7,6 +7,8 @@ veille-collector check-config [-c F]          validate config and inventory, nam
 veille-collector dead-letters [-c F]          rejected messages with their reasons
 veille-collector poll HOST:PORT [...]         poll one SNMP device with its detected profile
 veille-collector report [-c F] [--quarter]    write CSV/HTML reports from the ledger
+veille-collector import-inventory [--csv T F | --api] [--apply]
+                                              GLPI into the inventory (a dry run first)
 """
 
 from __future__ import annotations
@@ -82,6 +84,23 @@ def build_parser() -> argparse.ArgumentParser:
     _config_arg(p)
     p.add_argument("--output", type=Path, default=Path("report-output"))
     p.add_argument("--days", type=float, default=7.0, help="period: the last N days")
+
+    p = sub.add_parser(
+        "import-inventory", help="import the inventory from GLPI (a dry run unless --apply)"
+    )
+    _config_arg(p)
+    p.add_argument(
+        "--csv",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("ITEMTYPE", "FILE"),
+        help="a GLPI CSV export of Computer, Monitor, NetworkEquipment or PDU (repeatable)",
+    )
+    p.add_argument("--api", action="store_true", help="read GLPI's REST API ([glpi] in config)")
+    p.add_argument("--mapping", type=Path, help="GLPI mapping file (default: glpi.mapping)")
+    p.add_argument("--inventory", type=Path, help="inventory to update (default: inventory)")
+    p.add_argument("--apply", action="store_true", help="write the inventory (default: dry run)")
     return parser
 
 
@@ -130,6 +149,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from collector.commands import report
 
         return report(args.config, args.output, args.days)
+    if args.command == "import-inventory":
+        return _import_inventory(args)
     if args.command == "demo":
         from collector.demo import run_demo
 
@@ -140,6 +161,26 @@ def _dispatch(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
     raise AssertionError(args.command)
+
+
+def _import_inventory(args: argparse.Namespace) -> int:
+    from collector.glpi.assets import ITEMTYPES
+    from collector.glpi.command import CsvSource, import_inventory
+
+    sources: list[CsvSource] = []
+    for itemtype, file in args.csv:
+        match = next((t for t in ITEMTYPES if t.lower() == itemtype.lower()), None)
+        if match is None:
+            raise ConfigError("--csv", [f"{itemtype!r}: itemtype is one of {', '.join(ITEMTYPES)}"])
+        sources.append((match, Path(file)))
+    return import_inventory(
+        args.config,
+        csv_sources=sources,
+        api=args.api,
+        mapping=args.mapping,
+        inventory=args.inventory,
+        apply=args.apply,
+    )
 
 
 def _poll(args: argparse.Namespace) -> int:

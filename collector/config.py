@@ -282,6 +282,32 @@ class AnalysisSettings(Section):
     )
 
 
+GlpiItemtype = Literal["Computer", "Monitor", "NetworkEquipment", "PDU"]
+GLPI_ITEMTYPES: tuple[GlpiItemtype, ...] = ("Computer", "Monitor", "NetworkEquipment", "PDU")
+
+
+class GlpiSettings(Section):
+    """GLPI's REST API, read by ``veille-collector import-inventory --api``."""
+
+    url: str | None = Field(None, description="Base URL ending in apirest.php.")
+    app_token: SecretStr = Field(SecretStr(""), description="The API client's App-Token.")
+    user_token: SecretStr = Field(SecretStr(""), description="A read-only user's API token.")
+    mapping: Path | None = Field(None, description="The GLPI mapping file (TOML).")
+    itemtypes: list[GlpiItemtype] = Field(
+        default_factory=lambda: list(GLPI_ITEMTYPES), description="What --api reads."
+    )
+    page_size: int = Field(50, ge=1, le=1000, description="Rows per search request (range).")
+    timeout_seconds: float = Field(30.0, gt=0, le=600)
+    ca_file: Path | None = Field(None, description="CA bundle for GLPI's TLS certificate.")
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL (…/apirest.php)")
+        return url
+
+
 class CollectorConfig(VeilleSettings):
     """The whole ``collector.toml``."""
 
@@ -295,6 +321,7 @@ class CollectorConfig(VeilleSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
+    glpi: GlpiSettings = Field(default_factory=GlpiSettings)
 
 
 def load_config(path: Path | None = None) -> CollectorConfig:
@@ -309,4 +336,7 @@ def load_config(path: Path | None = None) -> CollectorConfig:
     if extra is not None and not extra.is_absolute():
         snmp = cfg.snmp.model_copy(update={"extra_profiles": path.parent / extra})
         cfg = cfg.model_copy(update={"snmp": snmp})
+    if cfg.glpi.mapping is not None and not cfg.glpi.mapping.is_absolute():
+        glpi = cfg.glpi.model_copy(update={"mapping": path.parent / cfg.glpi.mapping})
+        cfg = cfg.model_copy(update={"glpi": glpi})
     return cfg

@@ -1,7 +1,7 @@
 """``veille-collector demo``: the whole pipeline on the embedded defaults, in about a minute.
 
-1. builds a simulated fleet (workstations, servers, a datacentre, a PoE midspan) and writes its
-   inventory;
+1. builds a simulated fleet (workstations, servers, a datacentre, a PoE midspan), exports it as
+   GLPI CSV files and imports them into its inventory (``collector.sim.glpi_out``);
 2. serves the datacentre's PDUs, facility meter and PoE midspan over real SNMP on loopback,
    from recorded walks of real devices, with values driven by the simulation;
 3. starts the collector: embedded MQTT broker, SQLite ledger, SNMP polling, /metrics;
@@ -32,6 +32,7 @@ from collector.report import build_summary, render_text, write_reports
 from collector.sim.agents import history, live
 from collector.sim.datacentre import SimDatacentre
 from collector.sim.fleet import Fleet, build_fleet
+from collector.sim.glpi_out import import_from_glpi, plan_lines
 
 HISTORY = timedelta(days=7)
 
@@ -85,10 +86,12 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
     output.mkdir(parents=True)
     now = datetime.now(UTC)
 
-    progress.step(f"building the simulated fleet (seed {seed})")
+    progress.step(f"building the simulated fleet (seed {seed}), its inventory from GLPI")
     fleet = build_fleet(seed)
-    (output / "inventory.toml").write_text(fleet.inventory_toml(), encoding="utf-8")
     cfg = _demo_config(output)
+    plan = import_from_glpi(fleet, output, cfg)
+    for line in plan_lines(plan):
+        progress.detail(line)
     inventory = load_inventory(cfg.inventory)
     progress.detail(f"{len(inventory)} devices in {output / 'inventory.toml'}")
 

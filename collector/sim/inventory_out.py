@@ -1,4 +1,4 @@
-"""The simulated fleet as inventory lines (``collector.inventory.Device``) and as TOML text.
+"""The simulated fleet as inventory lines (``collector.inventory.Device``), and inventory TOML text.
 
 The TOML is what ``collector.inventory.load_inventory`` reads: one ``[[device]]`` table per
 device, power profiles in watts, exemption dates as TOML dates. Written by hand because the
@@ -8,6 +8,7 @@ standard library reads TOML but does not write it.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 
 from collector.domains import default_domain
@@ -95,13 +96,26 @@ def _value(v: object) -> str:
 
 def inventory_toml(fleet: Fleet) -> str:
     """The inventory file for ``fleet`` (TOML, ``[[device]]`` tables)."""
-    lines = [
-        "# Inventory of the simulated estate written by `veille-collector demo`.",
-        f"# seed {fleet.seed}: site {fleet.site!r}, datacentre {fleet.datacentre!r}.",
-        "",
-    ]
+    return devices_toml(
+        inventory_devices(fleet),
+        [
+            "# Inventory of the simulated estate written by `veille-collector demo`.",
+            f"# seed {fleet.seed}: site {fleet.site!r}, datacentre {fleet.datacentre!r}.",
+        ],
+    )
+
+
+def devices_toml(
+    devices: Iterable[Device], header: Iterable[str] = (), domains: Iterable[str] | None = None
+) -> str:
+    """Inventory TOML for ``devices``: ``header`` comment lines, an optional ``domains`` list,
+    then one ``[[device]]`` table per device, default values left out."""
+    lines = [*header]
+    if domains is not None:
+        lines.append("domains = [" + ", ".join(_value(d) for d in domains) + "]")
+    lines.append("")
     defaults = Device(id="x").model_dump()
-    for device in inventory_devices(fleet):
+    for device in devices:
         lines.append("[[device]]")
         for key, value in device.model_dump(exclude={"exemptions"}).items():
             if value is None or (value == defaults[key] and key != "kind"):
