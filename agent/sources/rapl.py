@@ -23,6 +23,9 @@ from contract.counters import Step, counter_delta
 from contract.schema import Quality, Reading, utcnow
 
 NAME = "rapl"
+#: RAPL zones (package, DRAM, platform) each measure a part of the machine, never all of it:
+#: their counters never replace whole-device power (collector.analysis.scope).
+SCOPE = "part"
 KEPT_ZONES = ("package", "dram", "psys")
 UDEV_FIX = (
     "install deploy/udev/60-veille-rapl.rules (read access for group 'veille') and run the "
