@@ -24,8 +24,8 @@ Rules (DOMAIN.md, "kWh from power samples"):
   kWh, a UPS's output kWh) beats whole-device power (component None). Part counters (RAPL
   package/dram) never replace whole-device power: they and per-part power are used only for a
   device that has no whole-device figure in the range at all.
-- An hour the counters do not cover, or where a coarse register has not stepped while power
-  was drawn, falls back to power.
+- An hour the counters cover less of than power does (a coarse register before its first
+  step), or where a register has not stepped while power was drawn, falls back to power.
 - Each row also says where in the hour its data is (``covered``, seconds from the hour start)
   and its kWh per 5-minute slot (``slot_kwh``), for the time-resolved nested-meter fill-in
   (:mod:`collector.analysis.meters`).
@@ -171,7 +171,8 @@ def hourly_energy(
         h = lo + i * HOUR_SECONDS
         resets = counter.hours[h].resets if h in counter.hours else 0
         cov, path = counter.coverage(h), counter
-        if cov == 0.0 or _below_resolution(counter.hours.get(h), power.hours.get(h)):
-            cov, path = power.coverage(h), power
+        by_power = power.coverage(h)
+        if cov < by_power or _below_resolution(counter.hours.get(h), power.hours.get(h)):
+            cov, path = by_power, power
         rows.append(_row(device_id, h, path.hours.get(h), cov, resets))
     return rows

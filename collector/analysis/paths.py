@@ -139,19 +139,33 @@ def restart_in(found: list[float], t0: float, t1: float) -> float | None:
     return found[i - 1] if i and found[i - 1] > t0 else None
 
 
+def _coarse(series: list[Read], max_gap: float) -> bool:
+    """A register that stays flat between some reads and rises between others steps in coarse
+    units (a PDU's kWh): what it read before its first step in view is not known."""
+    flat = rose = False
+    for a, b in pairwise(series):
+        if 0 < b.t - a.t <= max_gap:
+            flat = flat or b.value == a.value
+            rose = rose or b.value > a.value
+    return flat and rose
+
+
 def counter_path(reads: Reads, uptimes: Reads, path: Path, max_gap: float) -> None:
     """Counters (J, monotonic but for resets) -> constant power between the reads where the
     counter rose.
 
     A register that steps in coarse units (a PDU's kWh) stays flat for several reads, then
-    jumps: the jump is spread over the whole continuous stretch since its previous rise, not
-    over the last poll interval. A flat stretch that ends in a gap, a reset or the last read
-    is spread as 0 W (the hour then falls back to power where power says otherwise).
+    jumps: the jump is spread over the whole stretch since its previous rise, not over the
+    last poll interval. Its stretch before its first rise in a run, and after its last, hold
+    energy not yet known: they are left uncovered (power fills them hour by hour). A counter
+    that never rises is a device drawing nothing: its flat stretches are 0 W.
     """
     for comp, series in reads.items():
         path.components.add(comp)
         found = restarts(uptimes.get(comp) or uptimes.get(None) or [])
-        anchor: Read | None = None  # the read the counter last rose at, in a continuous run
+        coarse = _coarse(series, max_gap)
+        anchor: Read | None = None  # where the current stretch began, in a continuous run
+        known = False  # the counter's energy is known at ``anchor`` (a rise, a restart)
         for a, b in pairwise(series):
             if b.t <= a.t:
                 continue
@@ -160,19 +174,22 @@ def counter_path(reads: Reads, uptimes: Reads, path: Path, max_gap: float) -> No
             if fell or restart is not None:
                 path.reset(b.t)
             if b.t - a.t > max_gap or restart is not None or fell:
-                _flat(path, anchor, a, comp)
-                anchor = None
+                if not coarse:
+                    _flat(path, anchor, a, comp)
+                anchor, known = None, False
                 if b.t - a.t <= max_gap:
                     _after_reset(path, a, b, restart, fell, comp)
-                    anchor = b
+                    anchor, known = b, True
                 continue
             if anchor is None:
-                anchor = a
+                anchor, known = a, False
             if b.value > a.value:
-                watts = (b.value - anchor.value) / (b.t - anchor.t)
-                path.spread(anchor.t, b.t, watts, watts, comp, anchor, b)
-                anchor = b
-        _flat(path, anchor, series[-1], comp)
+                if known or not coarse:
+                    watts = (b.value - anchor.value) / (b.t - anchor.t)
+                    path.spread(anchor.t, b.t, watts, watts, comp, anchor, b)
+                anchor, known = b, True
+        if not coarse:
+            _flat(path, anchor, series[-1], comp)
 
 
 def _flat(path: Path, anchor: Read | None, end: Read, comp: str | None) -> None:

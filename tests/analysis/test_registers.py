@@ -45,7 +45,7 @@ def responder() -> Iterator[SnmpResponder]:
 
 
 def _poll_history(responder: SnmpResponder, polls: int) -> list[Sample]:
-    """``polls`` polls 5 min apart (simulated time): inputs 1 and 3 step 1 kWh every 30 min."""
+    """``polls`` polls 5 min apart (simulated time): inputs 1 and 3 step 1 kWh at each."""
     target = SnmpTarget(
         device_id="pdu-sb",
         host="127.0.0.1",
@@ -56,7 +56,7 @@ def _poll_history(responder: SnmpResponder, polls: int) -> list[Sample]:
     samples: list[Sample] = []
     for i in range(polls):
         for n in (1, 3):
-            responder.set_value("schleifenbauer", KWH.format(n=n), 66 + i // 6, tag="2")
+            responder.set_value("schleifenbauer", KWH.format(n=n), 66 + i, tag="2")
         responder.set_value("schleifenbauer", SYS_UPTIME, 46_996_152 + i * POLL * 100, tag="67")
         result = asyncio.run(poll_device(target, timeout=1.0, retries=1, state=state))
         assert result.error is None and result.profile == "schleifenbauer"
@@ -75,8 +75,8 @@ def test_the_pdu_register_beats_its_power(responder: SnmpResponder) -> None:
 
     rows = hourly_energy(samples, max_gap_seconds=2 * POLL)
     assert [r.hour for r in rows] == [T0, T0 + timedelta(hours=1)]
-    # two inputs x 2 kWh per hour from the registers; their 140 VA would give 0.14 kWh
-    assert [r.kwh for r in rows] == pytest.approx([4.0, 4.0], rel=1e-9)
+    # two inputs x 12 kWh per hour from the registers; their 140 VA would give 0.14 kWh
+    assert [r.kwh for r in rows] == pytest.approx([24.0, 24.0], rel=1e-9)
     assert all(r.coverage == pytest.approx(1.0) and r.source == "pdu_inlet" for r in rows)
     assert all(r.measured_kwh == r.kwh and r.resets == 0 for r in rows)
 
