@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector.analysis.energy import hourly_energy
+from collector.analysis.energy import ENERGY, hourly_energy
 from collector.model import Sample
 from contract.schema import Quality
 
@@ -230,7 +230,7 @@ def test_a_coarse_register_is_spread_over_the_stretch_since_its_last_step() -> N
     for t in range(0, 21 * 3600 + 1, 60):
         samples.append(Sample("pdu", at(t), "power_watts", 140.0, "pdu_inlet", M))
         register = kwh_register(t + 3_000_000 / 140)
-        samples.append(Sample("pdu", at(t), "energy_joules_total", register, "pdu_inlet", M, "in-1"))
+        samples.append(Sample("pdu", at(t), ENERGY, register, "pdu_inlet", M, "in-1"))
     rows = hourly_energy(samples, max_gap_seconds=180)
     assert len(rows) == 21
     # each hour within a read's worth of the truth: no hour takes a whole kWh step
