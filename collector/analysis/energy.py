@@ -14,7 +14,7 @@ Rules (DOMAIN.md, "kWh from power samples"):
   is ambiguous (reset and already past, or a counter kept across the reboot): that span is
   missing rather than a guess.
 - A counter that fell without a known restart was reset by hand: the energy since the reset is
-  its new value (``agent.counters.counter_delta``), spread over the span. Either way it is
+  its new value (``contract.counters.counter_delta``), spread over the span. Either way it is
   counted in ``resets``. Wraps were already corrected at the source.
 - ``component`` splits a device into independent counters (RAPL package/dram, the PDUs of a
   chain): each is followed on its own and the device's energy is their sum; coverage is their

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 
-from contract.counters import counter_delta
-from contract.schema import Quality
 from collector.analysis.coverage import HOUR_SECONDS, SLOT_SECONDS, SLOTS, Intervals, merge
 from collector.model import Sample
+from contract.counters import counter_delta
+from contract.schema import Quality
 
 Reads = dict[str | None, list["Read"]]
 

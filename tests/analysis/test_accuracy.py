@@ -17,7 +17,6 @@ from itertools import pairwise
 
 import pytest
 
-from agent.schema import Quality
 from collector.analysis.aggregate import ALL_DOMAINS, energy_by_period
 from collector.analysis.coverage import Intervals, length, merge
 from collector.analysis.energy import HourlyEnergy, hourly_energy
@@ -25,6 +24,7 @@ from collector.analysis.periods import period_of
 from collector.inventory import Device, Inventory
 from collector.model import Sample
 from collector.snmp.counters import CounterState
+from contract.schema import Quality
 
 T0 = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
 READ = 60

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.schema import Quality
 from collector.analysis import coverage as cv
 from collector.analysis.energy import HourlyEnergy, hourly_energy
 from collector.analysis.meters import counted
 from collector.analysis.rollup import kwh_by_domain
 from collector.inventory import Device, Inventory
 from collector.model import Sample
+from contract.schema import Quality
 
 T0 = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
 INV = Inventory(

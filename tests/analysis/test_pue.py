@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from agent.schema import Quality
 from collector.analysis.energy import HourlyEnergy
 from collector.analysis.indicators import SupplyContract, SupplyMix, cue_market, erf, ref
 from collector.analysis.periods import period_of
@@ -15,6 +14,7 @@ from collector.analysis.pue import annual_pue, pue_by_datacentre
 from collector.analysis.pue_now import instantaneous_pue
 from collector.inventory import Device, Inventory
 from collector.model import Sample
+from contract.schema import Quality
 
 INV = Inventory(
     [

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
-from agent.schema import Quality
 from collector.analysis.energy import hourly_energy
 from collector.analysis.scope import Scope, counter_scopes, scope_of
 from collector.config import SnmpTarget
@@ -25,6 +24,7 @@ from collector.snmp.device import poll_device
 from collector.snmp.profiles import default_profiles
 from collector.snmp.responder import SnmpResponder
 from collector.snmp.snmprec import load_snmprec
+from contract.schema import Quality
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,7 @@
 """hourly_energy: covered intervals and 5-minute slot kWh (time-resolved nested meters)
 
 Revision ID: 0004_hourly_coverage
-Revises: 0001
+Revises: 0002_violation_lifecycle
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_hourly_coverage"
-# Rebased onto main: "0002_violation_lifecycle" once the lead's revision has landed.
-down_revision = "0001"
+down_revision = "0002_violation_lifecycle"
 branch_labels = None
 depends_on = None
 
