@@ -98,10 +98,11 @@ def decode_covered(text: str) -> Intervals:
 
 
 def encode_slots(slot_kwh: Sequence[float]) -> str:
-    """Twelve kWh as comma-separated shortest round-trip decimals."""
+    """Twelve kWh as comma-separated decimals, 6 significant digits: the slots only share the
+    row's kWh out in time (the row's own ``kwh`` stays exact), so this is ample."""
     if len(slot_kwh) != SLOTS:
         raise ValueError(f"slot_kwh: {SLOTS} values expected, got {len(slot_kwh)}")
-    return ",".join(repr(float(v)) for v in slot_kwh)
+    return ",".join(f"{float(v):.6g}" for v in slot_kwh)
 
 
 def decode_slots(text: str) -> tuple[float, ...]:
@@ -113,3 +114,27 @@ def decode_slots(text: str) -> tuple[float, ...]:
     if len(values) != SLOTS or any(v < 0 or v != v for v in values):
         raise ValueError(f"slot_kwh: {SLOTS} non-negative kWh expected, got {text!r}")
     return values
+
+
+def to_columns(
+    covered: Intervals | None, slot_kwh: Sequence[float] | None
+) -> tuple[str | None, str | None]:
+    """The ledger's ``(covered, slot_kwh)`` texts of a row (None stays None)."""
+    return (
+        None if covered is None else encode_covered(covered),
+        None if slot_kwh is None else encode_slots(slot_kwh),
+    )
+
+
+def from_columns(
+    covered: str | None, slot_kwh: str | None
+) -> tuple[Intervals | None, tuple[float, ...] | None]:
+    """A row's intervals and slots from the ledger's texts. A missing or unreadable text gives
+    (None, None): the row then counts by the hour-level share, as rows from before revision
+    0004 do, and never stops a report."""
+    if covered is None or slot_kwh is None:
+        return None, None
+    try:
+        return decode_covered(covered), decode_slots(slot_kwh)
+    except ValueError:
+        return None, None

@@ -98,7 +98,10 @@ def test_coverage_codecs_round_trip_and_refuse_bad_text() -> None:
     assert cv.encode_covered(iv) == "0-1200.5 1500-3600"
     assert cv.decode_covered(cv.encode_covered(iv)) == iv
     slots = tuple(k / 7 for k in range(12))
-    assert cv.decode_slots(cv.encode_slots(slots)) == slots
+    assert cv.decode_slots(cv.encode_slots(slots)) == pytest.approx(slots, rel=1e-5)
+    assert cv.from_columns(*cv.to_columns(iv, slots))[0] == iv
+    assert cv.from_columns("0-10 x-1", cv.encode_slots(slots)) == (None, None)  # never stops
+    assert cv.to_columns(None, None) == (None, None)
     with pytest.raises(ValueError, match="bad interval 'x-1'"):
         cv.decode_covered("0-10 x-1")
     with pytest.raises(ValueError, match="not inside the hour"):
