@@ -5,11 +5,9 @@ Redfish energy) beats whole-device power: it is the meter that bills. A part cou
 package, DRAM, platform) measures only some of the device and never replaces whole-device
 power. The scope is a property of the sample's ``source``, declared where the source is:
 
-- ``agent.sources.rapl`` declares ``SCOPE = "part"`` for its zones;
+- agent sources in :data:`contract.scopes.AGENT_COUNTER_SCOPES` (RAPL: part);
 - every SNMP profile's ``[[energy]]`` table declares ``scope`` (default ``"device"``: its rows
-  together are the device, e.g. the three inputs of a Schleifenbauer chain);
-- :data:`EXTRA_SCOPES` lists the sources that have no declaring module (the simulator's
-  Redfish counter).
+  together are the device, e.g. the three inputs of a Schleifenbauer chain).
 
 A counter without a component is the device total whatever its source; a counter with a
 component whose source is declared nowhere is taken as a part (the cautious reading: it never
@@ -20,33 +18,23 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from enum import StrEnum
 
-from agent.sources import rapl
 from collector.snmp.profiles import default_profiles
+from contract.scopes import AGENT_COUNTER_SCOPES, Scope
 
-
-class Scope(StrEnum):
-    """Whether the counters of one source add up to the whole device."""
-
-    DEVICE = "device"
-    PART = "part"
-
-
-#: Counter sources declared by no module of their own.
-EXTRA_SCOPES: Mapping[str, Scope] = {"redfish": Scope.DEVICE}
+__all__ = ["Scope", "counter_scopes", "scope_of"]
 
 
 @functools.cache
 def counter_scopes() -> Mapping[str, Scope]:
-    """Source name -> scope, gathered from the modules and profiles that declare them."""
-    scopes: dict[str, Scope] = dict(EXTRA_SCOPES)
+    """Source name -> scope, gathered from the contract and the SNMP profiles."""
+    scopes: dict[str, Scope] = {}
     for profile in default_profiles().values():
         for spec in profile.energy:
             # One part spec makes the source a part source: never the cautious side wrong.
             if scopes.get(profile.source) != Scope.PART:
                 scopes[profile.source] = Scope(spec.scope)
-    scopes[rapl.NAME] = Scope(rapl.SCOPE)
+    scopes.update(AGENT_COUNTER_SCOPES)
     return scopes
 
 
