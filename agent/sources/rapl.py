@@ -21,8 +21,12 @@ from pathlib import Path
 from agent.sources.base import SourceUnavailable, reading
 from contract.counters import Step, counter_delta
 from contract.schema import Quality, Reading, utcnow
+from contract.scopes import AGENT_COUNTER_SCOPES
 
 NAME = "rapl"
+#: RAPL zones (package, DRAM, platform) each measure a part of the machine, never all of it:
+#: their counters never replace whole-device power (declared in contract.scopes).
+SCOPE = AGENT_COUNTER_SCOPES[NAME]
 KEPT_ZONES = ("package", "dram", "psys")
 UDEV_FIX = (
     "install deploy/udev/60-veille-rapl.rules (read access for group 'veille') and run the "

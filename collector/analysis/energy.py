@@ -19,28 +19,34 @@ Rules (DOMAIN.md, "kWh from power samples"):
 - ``component`` splits a device into independent counters (RAPL package/dram, the PDUs of a
   chain): each is followed on its own and the device's energy is their sum; coverage is their
   mean. A value with ``component=None`` is the device total and, when present, is used alone.
-- Counters are preferred hour by hour: an hour the counters do not cover at all falls back to
-  power integration when power samples cover it.
+- Registers first (:mod:`collector.analysis.scope`): hour by hour, a whole-device energy
+  counter (component None, or a source whose counters add up to the device: a PDU's inlet
+  kWh, a UPS's output kWh) beats whole-device power (component None). Part counters (RAPL
+  package/dram) never replace whole-device power: they and per-part power are used only for a
+  device that has no whole-device figure in the range at all.
+- An hour the counters cover less of than power does (a coarse register before its first
+  step), or where a register has not stepped while power was drawn, falls back to power.
+- Each row also says where in the hour its data is (``covered``, seconds from the hour start)
+  and its kWh per 5-minute slot (``slot_kwh``), for the time-resolved nested-meter fill-in
+  (:mod:`collector.analysis.meters`).
 """
 
 from __future__ import annotations
 
-import bisect
 import math
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import pairwise
 
+from collector.analysis import paths
+from collector.analysis.coverage import HOUR_SECONDS, Intervals
+from collector.analysis.paths import Hour, Path, Reads
+from collector.analysis.scope import Scope, counter_scopes, scope_of
 from collector.model import Sample
-from contract.counters import counter_delta
-from contract.schema import Quality
 
 ENERGY = "energy_joules_total"
 POWER = "power_watts"
 UPTIME = "uptime_seconds"
-HOUR_SECONDS = 3600.0
 JOULES_PER_KWH = 3_600_000.0
 
 
@@ -51,6 +57,9 @@ class HourlyEnergy:
     ``kwh`` counts only the covered part of the hour (never extrapolated); ``coverage`` is the
     share of the hour with data (0..1); ``measured_kwh + estimated_kwh == kwh``; ``source`` the
     sources that contributed, joined by ``+``; ``resets`` the counter resets seen.
+    ``covered``: the stretches with data, seconds from the hour start (merged); ``slot_kwh``:
+    kWh of each 5-minute slot. Both are None for rows from before they were recorded (the
+    fill-in then falls back to the hour's share).
     """
 
     device_id: str
@@ -61,178 +70,55 @@ class HourlyEnergy:
     estimated_kwh: float
     source: str
     resets: int
-
-
-@dataclass
-class _Hour:
-    """Running sums for one hour of one path (counter or power)."""
-
-    measured_joules: float = 0.0
-    estimated_joules: float = 0.0
-    covered_seconds: dict[str | None, float] = field(default_factory=lambda: defaultdict(float))
-    sources: set[str] = field(default_factory=set)
-    resets: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class _Read:
-    t: float  # seconds since the epoch
-    value: float
-    estimated: bool
-    source: str
-
-
-class _Path:
-    """Hour accumulators of one path, clipped to [lo, hi) (seconds since the epoch)."""
-
-    def __init__(self, lo: float, hi: float) -> None:
-        self.lo, self.hi = lo, hi
-        self.hours: dict[float, _Hour] = defaultdict(_Hour)
-        self.components: set[str | None] = set()
-
-    def spread(
-        self, t0: float, t1: float, w0: float, w1: float, comp: str | None, a: _Read, b: _Read
-    ) -> None:
-        """Add a linear power ramp w0 -> w1 (W) over [t0, t1], split at hour boundaries."""
-        s, e = max(t0, self.lo), min(t1, self.hi)
-        span = t1 - t0
-        while s < e:
-            h = math.floor(s / HOUR_SECONDS) * HOUR_SECONDS
-            cut = min(e, h + HOUR_SECONDS)
-            ws = w0 + (w1 - w0) * (s - t0) / span
-            we = w0 + (w1 - w0) * (cut - t0) / span
-            joules = (cut - s) * (ws + we) / 2
-            acc = self.hours[h]
-            if a.estimated or b.estimated:
-                acc.estimated_joules += joules
-            else:
-                acc.measured_joules += joules
-            acc.covered_seconds[comp] += cut - s
-            acc.sources.update((a.source, b.source))
-            s = cut
-
-    def reset(self, t: float) -> None:
-        if self.lo <= t < self.hi:
-            self.hours[math.floor(t / HOUR_SECONDS) * HOUR_SECONDS].resets += 1
-
-    def coverage(self, h: float) -> float:
-        acc = self.hours.get(h)
-        if acc is None or not self.components:
-            return 0.0
-        shares = (min(acc.covered_seconds.get(c, 0.0) / HOUR_SECONDS, 1.0) for c in self.components)
-        return min(sum(shares) / len(self.components), 1.0)
-
-
-def _epoch(ts: datetime) -> float:
-    if ts.tzinfo is None:
-        raise ValueError(f"naive timestamp {ts.isoformat()}: samples must be timezone-aware")
-    return ts.timestamp()
-
-
-def _by_component(samples: Sequence[Sample], metric: str) -> dict[str | None, list[_Read]]:
-    """Reads of one metric per component, sorted by time; the device total alone if present."""
-    out: dict[str | None, list[_Read]] = defaultdict(list)
-    for s in samples:
-        if s.metric == metric:
-            est = s.quality == Quality.ESTIMATED
-            out[s.component].append(_Read(_epoch(s.ts), s.value, est, s.source))
-    if None in out and len(out) > 1:
-        out = defaultdict(list, {None: out[None]})
-    for reads in out.values():
-        reads.sort(key=lambda r: r.t)
-    return out
-
-
-def _restarts(uptimes: list[_Read]) -> list[float]:
-    """Restart instants (epoch s): where the uptime fell, at ``ts - uptime`` within the span."""
-    out = []
-    for u0, u1 in pairwise(uptimes):
-        if u1.t > u0.t and u1.value < u0.value:
-            out.append(min(max(u1.t - u1.value, math.nextafter(u0.t, math.inf)), u1.t))
-    return out
-
-
-def _restart_in(restarts: list[float], t0: float, t1: float) -> float | None:
-    """The last restart in (t0, t1], if any."""
-    i = bisect.bisect_right(restarts, t1)
-    return restarts[i - 1] if i and restarts[i - 1] > t0 else None
-
-
-def _counter_path(
-    reads: dict[str | None, list[_Read]],
-    uptimes: dict[str | None, list[_Read]],
-    path: _Path,
-    max_gap: float,
-) -> None:
-    for comp, series in reads.items():
-        path.components.add(comp)
-        restarts = _restarts(uptimes.get(comp) or uptimes.get(None) or [])
-        for a, b in pairwise(series):
-            if b.t <= a.t:
-                continue
-            fell = b.value < a.value
-            restart = _restart_in(restarts, a.t, b.t)
-            if fell or restart is not None:
-                path.reset(b.t)
-            if b.t - a.t > max_gap:
-                continue
-            if restart is not None:
-                if fell and b.t > restart:
-                    watts = b.value / (b.t - restart)
-                    path.spread(restart, b.t, watts, watts, comp, a, b)
-                continue
-            watts = counter_delta(a.value, b.value, modulus=None).delta / (b.t - a.t)
-            path.spread(a.t, b.t, watts, watts, comp, a, b)
-
-
-def _power_path(
-    reads: dict[str | None, list[_Read]],
-    uptimes: dict[str | None, list[_Read]],
-    path: _Path,
-    max_gap: float,
-) -> None:
-    for comp, series in reads.items():
-        path.components.add(comp)
-        restarts = _restarts(uptimes.get(comp) or uptimes.get(None) or [])
-        for a, b in pairwise(series):
-            if b.t <= a.t or b.t - a.t > max_gap or _restart_in(restarts, a.t, b.t) is not None:
-                continue
-            path.spread(a.t, b.t, a.value, b.value, comp, a, b)
+    covered: Intervals | None = None
+    slot_kwh: tuple[float, ...] | None = None
 
 
 def _hour_range(
-    reads: list[dict[str | None, list[_Read]]], start: datetime | None, end: datetime | None
+    reads: list[Reads], start: datetime | None, end: datetime | None
 ) -> tuple[float, float]:
     """[lo, hi) in epoch seconds, widened to whole hours."""
     times = [r.t for by_comp in reads for series in by_comp.values() for r in series]
-    lo = _epoch(start) if start is not None else min(times)
-    hi = _epoch(end) if end is not None else max(times)
+    lo = paths.epoch(start) if start is not None else min(times)
+    hi = paths.epoch(end) if end is not None else max(times)
     return (
         math.floor(lo / HOUR_SECONDS) * HOUR_SECONDS,
         math.ceil(hi / HOUR_SECONDS) * HOUR_SECONDS,
     )
 
 
-def _row(device_id: str, h: float, acc: _Hour | None, coverage: float, resets: int) -> HourlyEnergy:
+def _row(device_id: str, h: float, acc: Hour | None, coverage: float, resets: int) -> HourlyEnergy:
     hour = datetime.fromtimestamp(h, UTC)
     if acc is None or coverage == 0.0:
-        return HourlyEnergy(device_id, hour, 0.0, 0.0, 0.0, 0.0, "", resets)
+        return HourlyEnergy(device_id, hour, 0.0, 0.0, 0.0, 0.0, "", resets, (), (0.0,) * 12)
     measured = acc.measured_joules / JOULES_PER_KWH
     estimated = acc.estimated_joules / JOULES_PER_KWH
     source = "+".join(sorted(acc.sources))
+    slots = tuple(j / JOULES_PER_KWH for j in acc.slot_joules)
     return HourlyEnergy(
-        device_id, hour, measured + estimated, coverage, measured, estimated, source, resets
+        device_id,
+        hour,
+        measured + estimated,
+        coverage,
+        measured,
+        estimated,
+        source,
+        resets,
+        acc.covered(),
+        slots,
     )
 
 
-def _below_resolution(counter: _Hour | None, power: _Hour | None) -> bool:
+def _below_resolution(counter: Hour | None, power: Hour | None) -> bool:
     """A counter that did not move while power was drawn has not reached its next step
     (a register in 0.1 kWh over a few minutes): its zero is not a measurement, power is."""
     if counter is None or power is None:
         return False
-    counted = counter.measured_joules + counter.estimated_joules
-    drawn = power.measured_joules + power.estimated_joules
-    return counted == 0.0 and drawn > 0.0
+    return counter.joules == 0.0 and power.joules > 0.0
+
+
+def _has_data(path: Path) -> bool:
+    return any(path.coverage(h) > 0.0 for h in path.hours)
 
 
 def hourly_energy(
@@ -255,28 +141,38 @@ def hourly_energy(
     ids = {s.device_id for s in samples}
     if len(ids) > 1:
         raise ValueError(f"samples of one device expected, got {sorted(ids)}")
-    counters = _by_component(samples, ENERGY)
-    powers = _by_component(samples, POWER)
-    if None in powers and None not in counters:
-        # Counters of parts (RAPL package and dram) would replace the whole device's power:
-        # a whole-device figure, even a power one, is the better measure of the device.
-        counters = {}
-    if not counters and not powers:
+    scopes = counter_scopes()
+
+    def whole(s: Sample) -> bool:
+        return scope_of(s.source, s.component, scopes) == Scope.DEVICE
+
+    device_counters = paths.by_component(samples, ENERGY, whole)
+    part_counters = paths.by_component(samples, ENERGY, lambda s: not whole(s))
+    powers = paths.by_component(samples, POWER)
+    whole_power: Reads = {None: powers[None]} if None in powers else {}
+    part_power: Reads = {} if None in powers else powers
+    every = [device_counters, part_counters, powers]
+    if not any(every):
         return []
-    uptimes = _by_component(samples, UPTIME)
-    lo, hi = _hour_range([counters, powers], start, end)
-    by_counter, by_power = _Path(lo, hi), _Path(lo, hi)
-    _counter_path(counters, uptimes, by_counter, max_gap_seconds)
-    _power_path(powers, uptimes, by_power, max_gap_seconds)
+    uptimes = paths.by_component(samples, UPTIME)
+    lo, hi = _hour_range(every, start, end)
+    counter, power = Path(lo, hi), Path(lo, hi)
+    paths.counter_path(device_counters, uptimes, counter, max_gap_seconds)
+    paths.power_path(whole_power, uptimes, power, max_gap_seconds)
+    if not _has_data(counter) and not _has_data(power):
+        # No whole-device figure at all: the parts (RAPL) are the best there is.
+        counter, power = Path(lo, hi), Path(lo, hi)
+        paths.counter_path(part_counters, uptimes, counter, max_gap_seconds)
+        paths.power_path(part_power, uptimes, power, max_gap_seconds)
 
     device_id = next(iter(ids))
     rows = []
     for i in range(round((hi - lo) / HOUR_SECONDS)):
         h = lo + i * HOUR_SECONDS
-        resets = by_counter.hours[h].resets if h in by_counter.hours else 0
-        cov = by_counter.coverage(h)
-        path = by_counter
-        if cov == 0.0 or _below_resolution(by_counter.hours.get(h), by_power.hours.get(h)):
-            cov, path = by_power.coverage(h), by_power
+        resets = counter.hours[h].resets if h in counter.hours else 0
+        cov, path = counter.coverage(h), counter
+        by_power = power.coverage(h)
+        if cov < by_power or _below_resolution(counter.hours.get(h), power.hours.get(h)):
+            cov, path = by_power, power
         rows.append(_row(device_id, h, path.hours.get(h), cov, resets))
     return rows

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from collector.analysis.energy import HourlyEnergy
 from collector.analysis.meters import upstream
-from collector.analysis.periods import hours_in, is_interim
+from collector.analysis.periods import hours_in, is_interim, trailing_year
 from collector.config import EmissionFactor
 from collector.inventory import Device, Inventory
 from contract.kinds import kind_of
@@ -57,13 +57,20 @@ class PueResult:
     hours: int = 0
     notes: tuple[str, ...] = ()
 
+    @property
+    def figure(self) -> str:
+        """``"annual"`` (12 months or more, the ISO/IEC 30134-2 PUE) or ``"interim"``."""
+        return "interim" if self.interim else "annual"
 
-def _top_level(side: list[Device], inventory: Inventory) -> list[Device]:
+
+def top_level(side: list[Device], inventory: Inventory) -> list[Device]:
+    """The meters of one side that no other meter of the same side is above."""
     ids = {d.id for d in side}
     return [d for d in side if not ids.intersection(upstream(d.id, inventory))]
 
 
-def _category(it_meters: Sequence[Device]) -> tuple[str, list[str]]:
+def category_of(it_meters: Sequence[Device]) -> tuple[str, list[str]]:
+    """The measurement category label of the IT meters, and a note when they are mixed."""
     found = sorted({kind_of(d.kind).pue_category for d in it_meters})
     if not found:
         return NO_IT_METER, []
@@ -96,8 +103,8 @@ def _one(
     share: float | None,
     factors: dict[str, EmissionFactor],
 ) -> PueResult:
-    fac = _top_level([d for d in devices if d.pue_role == "facility"], inventory)
-    it = _top_level([d for d in devices if d.pue_role == "it"], inventory)
+    fac = top_level([d for d in devices if d.pue_role == "facility"], inventory)
+    it = top_level([d for d in devices if d.pue_role == "it"], inventory)
     matched: set[datetime] = set()
     if fac and it:
         matched = set.intersection(*(good.get(d.id, set()) for d in fac + it))
@@ -105,7 +112,7 @@ def _one(
     it_kwh = sum(rows[(d.id, h)].kwh for d in it for h in matched)
     estimated = sum(rows[(d.id, h)].estimated_kwh for d in fac + it for h in matched)
     total = hours_in(start, end)
-    category, notes = _category(it)
+    category, notes = category_of(it)
     interim = is_interim(start, end)
     if not fac:
         notes.append("no facility meter: PUE needs E_DC")
@@ -178,3 +185,25 @@ def pue_by_datacentre(
         )
         for dc in sorted(by_dc)
     ]
+
+
+def annual_pue(
+    hourly: Iterable[HourlyEnergy],
+    inventory: Inventory,
+    *,
+    end: datetime,
+    renewable_share: dict[str, float] | None = None,
+    factors: dict[str, EmissionFactor] | None = None,
+    min_hour_coverage: float = 0.99,
+) -> list[PueResult]:
+    """The annual PUE of every datacentre: the trailing 12 months up to ``end`` (UTC)."""
+    start, stop = trailing_year(end)
+    return pue_by_datacentre(
+        hourly,
+        inventory,
+        start=start,
+        end=stop,
+        renewable_share=renewable_share,
+        factors=factors,
+        min_hour_coverage=min_hour_coverage,
+    )

@@ -4,9 +4,10 @@ Reads :class:`HourlyEnergy` rows (kWh per device per UTC hour) and the inventory
 in kWh with their measured/estimated split and coverage (mean share of the device-hours with
 data, 0..1). Devices the inventory does not list go to ``collector.domains.UNASSIGNED``.
 
-Domain totals never count a kWh twice: a device whose upstream meter (``metered_by``) has data
-for an hour is left out of that hour (see :mod:`collector.analysis.meters`). Device figures are
-each device's own energy and are therefore not additive when ``metered_by`` is used.
+Domain totals never count a kWh twice: for each stretch of time, a device whose upstream meter
+(``metered_by``) has data there is left out of that stretch (see :mod:`collector.analysis.meters`).
+Device figures are each device's own energy and are therefore not additive when ``metered_by``
+is used.
 
 PUE and reporting periods live in :mod:`collector.analysis.pue` and
 :mod:`collector.analysis.periods`; they are re-exported here.
@@ -19,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from collector.analysis.energy import HourlyEnergy
-from collector.analysis.meters import coverage_map, share_counted
+from collector.analysis.meters import Counted, counted_rows
 from collector.analysis.periods import quarter_bounds, quarter_label
 from collector.analysis.pue import PueResult, pue_by_datacentre
 from collector.domains import UNASSIGNED
@@ -71,11 +72,11 @@ class _Sum:
     coverage: float = 0.0
     rows: int = 0
 
-    def add(self, r: HourlyEnergy, share: float = 1.0) -> None:
-        self.kwh += r.kwh * share
-        self.measured += r.measured_kwh * share
-        self.estimated += r.estimated_kwh * share
-        self.coverage += r.coverage
+    def add(self, r: HourlyEnergy | Counted, coverage: float) -> None:
+        self.kwh += r.kwh
+        self.measured += r.measured_kwh
+        self.estimated += r.estimated_kwh
+        self.coverage += coverage
         self.rows += 1
 
     @property
@@ -90,16 +91,13 @@ def _domain_order(inventory: Inventory, domain: str) -> tuple[int, str]:
 
 def kwh_by_domain(hourly: Iterable[HourlyEnergy], inventory: Inventory) -> list[DomainEnergy]:
     """kWh per domain, in the inventory's domain order, unknown domains last."""
-    rows = list(hourly)
-    coverage = coverage_map(rows)
     sums: dict[str, _Sum] = defaultdict(_Sum)
     devices: dict[str, set[str]] = defaultdict(set)
-    for r in rows:
+    for r, part in counted_rows(hourly, inventory):
         domain = inventory.domain_of(r.device_id)
         devices[domain].add(r.device_id)
-        share = share_counted(r, inventory, coverage)
-        if share > 0:
-            sums[domain].add(r, share)
+        if part.unmetered > 0:
+            sums[domain].add(part, r.coverage)
     return [
         DomainEnergy(
             domain=d,
@@ -117,7 +115,7 @@ def kwh_by_device(hourly: Iterable[HourlyEnergy], inventory: Inventory) -> list[
     """Each device's own kWh (metered devices included), sorted by device id."""
     sums: dict[str, _Sum] = defaultdict(_Sum)
     for r in hourly:
-        sums[r.device_id].add(r)
+        sums[r.device_id].add(r, r.coverage)
     out = []
     for device_id in sorted(sums):
         s, device = sums[device_id], inventory.get(device_id)

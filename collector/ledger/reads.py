@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, Row, func, select
 
+from collector.analysis.coverage import from_columns
 from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
@@ -110,8 +111,11 @@ class LedgerReads:
                     estimated_kwh=r.estimated_kwh,
                     source=r.source or "",
                     resets=r.resets,
+                    covered=covered,
+                    slot_kwh=slots,
                 )
                 for r in conn.execute(q)
+                for covered, slots in (from_columns(r.covered, r.slot_kwh),)
             ]
 
     def violations(self, start: datetime, end: datetime) -> list[ViolationRecord]:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
+from collector.analysis.coverage import to_columns
 from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
@@ -315,6 +316,7 @@ def _state_row(msg: Telemetry) -> dict[str, Any]:
 
 
 def _hourly_row(h: HourlyEnergy) -> dict[str, object]:
+    covered, slots = to_columns(h.covered, h.slot_kwh)
     return {
         "device_id": h.device_id,
         "hour": h.hour,
@@ -324,6 +326,8 @@ def _hourly_row(h: HourlyEnergy) -> dict[str, object]:
         "estimated_kwh": h.estimated_kwh,
         "source": h.source,
         "resets": h.resets,
+        "covered": covered,
+        "slot_kwh": slots,
     }
 
 

@@ -99,6 +99,10 @@ hourly_energy = Table(
     Column("estimated_kwh", Float, nullable=False),
     Column("source", String(40)),
     Column("resets", Integer, nullable=False, server_default="0"),
+    # Where in the hour the data is, and kWh per 5-minute slot (collector.analysis.coverage
+    # codecs); NULL for rows from before revision 0004_hourly_coverage.
+    Column("covered", Text),
+    Column("slot_kwh", Text),
 )
 Index("ix_hourly_hour", hourly_energy.c.hour)
 

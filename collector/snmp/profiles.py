@@ -106,6 +106,12 @@ class EnergySpec(ObjectSpec):
         None, description="Wraps at 2**bits raw units; unset: never wraps (a fall is a reset)."
     )
     resettable: bool = False
+    scope: Literal["device", "part"] = Field(
+        "device",
+        description="device: the rows together measure the whole device (inlets, cords, the "
+        "UPS output), so they beat whole-device power; part: each row is a part (outlets) and "
+        "never replaces the device's power.",
+    )
     reset_marker: NumericOid | None = Field(
         None, description="Column whose change means the counter was reset (a reset date)."
     )

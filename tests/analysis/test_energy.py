@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector.analysis.energy import hourly_energy
+from collector.analysis.energy import ENERGY, hourly_energy
 from collector.model import Sample
 from contract.schema import Quality
 
@@ -216,3 +217,23 @@ def test_counters_of_parts_do_not_replace_whole_device_power() -> None:
     (row,) = hourly_energy(samples, max_gap_seconds=900)
     assert row.kwh == pytest.approx(0.25)
     assert row.source == "ipmi"
+
+
+def test_a_coarse_register_is_spread_over_the_stretch_since_its_last_step() -> None:
+    # a PDU inlet at 140 W whose register counts whole kWh: it steps every 7 h 8 min, so most
+    # hours see it flat. Hours before its first step and after its last fall back to power; a
+    # step is spread over the hours since the previous one, never added on top of them.
+    def kwh_register(t: float) -> float:
+        return math.floor(140.0 * t / 3_600_000) * 3_600_000.0
+
+    samples = []
+    for t in range(0, 21 * 3600 + 1, 60):
+        samples.append(Sample("pdu", at(t), "power_watts", 140.0, "pdu_inlet", M))
+        register = kwh_register(t + 3_000_000 / 140)
+        samples.append(Sample("pdu", at(t), ENERGY, register, "pdu_inlet", M, "in-1"))
+    rows = hourly_energy(samples, max_gap_seconds=180)
+    assert len(rows) == 21
+    # each hour within a read's worth of the truth: no hour takes a whole kWh step
+    assert [r.kwh for r in rows] == pytest.approx([0.14] * 21, rel=5e-3)
+    assert sum(r.kwh for r in rows) == pytest.approx(21 * 0.14, rel=1e-3)
+    assert all(r.coverage == pytest.approx(1.0) for r in rows)

@@ -115,3 +115,14 @@ def test_the_ledger_api_takes_and_returns_typed_records_only() -> None:
             assert not any(w in text for w in ("Any", "dict", "Row")), f"{name}({arg}): {text}"
             checked += 1
     assert checked > 30
+
+
+def test_hourly_rows_keep_where_in_the_hour_their_data_is(ledger: Ledger) -> None:
+    slots = tuple(0.01 * k / 3 for k in range(12))
+    covered = ((0.0, 1200.5), (2100.0, 3600.0))
+    row = HourlyEnergy("srv-1", T0, sum(slots), 0.75, sum(slots), 0.0, "ipmi", 0, covered, slots)
+    ledger.replace_hourly("srv-1", [row])
+    (got,) = ledger.hourly(T0, T0 + timedelta(hours=1))
+    assert got.covered == row.covered
+    assert got.slot_kwh == pytest.approx(slots, rel=1e-5)
+    assert replace(got, slot_kwh=slots) == row

@@ -10,7 +10,7 @@ import pytest
 
 from agent.config import AgentConfig
 from agent.sources.profiles import profile_for
-from collector.analysis.pue import _category
+from collector.analysis.pue import category_of
 from collector.config import CollectorConfig
 from collector.ingest.sleep_energy import sleep_samples
 from collector.inventory import Device
@@ -72,7 +72,7 @@ def test_a_new_kind_is_one_entry() -> None:
     with pytest.raises(ValueError, match="for SNMP"):
         Profile.model_validate({**profile, "kind": "badge_terminal"})
     # PUE labels IT energy by the kind's measurement category
-    assert _category([meter])[0] == "category 2 (PDU output)"
+    assert category_of([meter])[0] == "category 2 (PDU output)"
     assert "rack_meter" in kinds.names(snmp=True)
 
 
