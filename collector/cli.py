@@ -7,6 +7,8 @@ veille-collector check-config [-c F]          validate config and inventory, nam
 veille-collector dead-letters [-c F]          rejected messages with their reasons
 veille-collector poll HOST:PORT [...]         poll one SNMP device with its detected profile
 veille-collector report [-c F] [--quarter]    write CSV/HTML reports from the ledger
+veille-collector violations [--since D]       sleep-policy violations with their evidence
+veille-collector exempt DEVICE --until D ...  record an exemption (who, when, why)
 veille-collector import-inventory [--csv T F | --api] [--apply]
                                               GLPI into the inventory (a dry run first)
 """
@@ -17,8 +19,10 @@ import argparse
 import json
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
+from collector.model import ViolationState
 from contract.settings import ConfigError
 
 
@@ -66,6 +70,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("devices", help="devices heard of: status, last seen, clock skew")
+    _config_arg(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("violations", help="sleep-policy violations with their evidence")
+    _config_arg(p)
+    p.add_argument("--since", type=date.fromisoformat, help="local day (default: 7 days ago)")
+    p.add_argument("--domain", help="only this domaine du SI")
+    p.add_argument(
+        "--state",
+        action="append",
+        default=[],
+        choices=[s.value for s in ViolationState],
+        help="only these states (repeatable)",
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("exempt", help="exempt a device or a policy group from the sleep policy")
+    _config_arg(p)
+    p.add_argument("target", help="device id, or a policy group with --group")
+    p.add_argument("--until", type=date.fromisoformat, required=True, help="last day (local)")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--group", action="store_true", help="TARGET is a policy group")
+    p.add_argument("--by", help="who records it (default: the login name)")
+
+    p = sub.add_parser("exemptions", help="recorded exemptions, active and expired")
     _config_arg(p)
     p.add_argument("--json", action="store_true")
 
@@ -139,6 +168,31 @@ def _dispatch(args: argparse.Namespace) -> int:
         from collector.commands import devices
 
         return devices(args.config, args.json)
+    if args.command == "violations":
+        from collector.policy_commands import violations
+
+        return violations(
+            args.config,
+            since=args.since,
+            domain=args.domain,
+            states=args.state,
+            as_json=args.json,
+        )
+    if args.command == "exempt":
+        from collector.policy_commands import exempt
+
+        return exempt(
+            args.config,
+            args.target,
+            until=args.until,
+            reason=args.reason,
+            group=args.group,
+            by=args.by,
+        )
+    if args.command == "exemptions":
+        from collector.policy_commands import exemptions
+
+        return exemptions(args.config, args.json)
     if args.command == "poll":
         return _poll(args)
     if args.command == "run":

@@ -17,10 +17,16 @@ from collector.analysis.lifecycle import Evaluation, advance
 from collector.analysis.sleep import find_violations, is_exempt, resolutions
 from collector.analysis.windows import windows_between
 from collector.config import CollectorConfig, PolicyGroup
-from collector.inventory import Device, Inventory
+from collector.inventory import Device, Exemption, Inventory
 from collector.ledger import Ledger
-from collector.model import ACTIVE_STATES, StateObservation, ViolationEvent, ViolationRecord
-from contract.kinds import kind_of
+from collector.model import (
+    ACTIVE_STATES,
+    ExemptionRecord,
+    StateObservation,
+    ViolationEvent,
+    ViolationRecord,
+)
+from contract.kinds import KINDS, kind_of
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,26 @@ def policy_group_for(
     if name is None or name not in cfg.policy.groups:
         return None
     return name, cfg.policy.groups[name]
+
+
+def with_recorded_exemptions(
+    device: Device | None,
+    device_id: str,
+    kind: str | None,
+    group: str,
+    recorded: list[ExemptionRecord],
+) -> Device | None:
+    """The device's inventory line plus the exemptions operators recorded for it or its group
+    (``veille-collector exempt``); each one stops applying after its day by itself."""
+    mine = [e for e in recorded if e.target == (group if e.group else device_id)]
+    if not mine:
+        return device
+    extra = tuple(
+        Exemption(reason=f"{e.reason} (recorded by {e.by} on {e.at:%Y-%m-%d})", until=e.until)
+        for e in mine
+    )
+    base = device or Device(id=device_id, kind=kind if kind in KINDS else "other")
+    return base.model_copy(update={"exemptions": (*base.exemptions, *extra)})
 
 
 def _hour_floor(ts: datetime) -> datetime:
@@ -100,6 +126,7 @@ def recompute(
     """Recompute hourly kWh and sleep violations for every device seen in [start, end)."""
     start = _hour_floor(start)
     kinds = {r.device_id: r.kind for r in ledger.devices()}
+    recorded = ledger.exemptions()
     n_hours = n_viol = 0
     events: list[ViolationEvent] = []
     devices = ledger.devices_seen(start, end)
@@ -114,6 +141,9 @@ def recompute(
         group = policy_group_for(device, kinds.get(device_id), cfg)
         if group is None:
             continue
+        device = with_recorded_exemptions(
+            device, device_id, kinds.get(device_id), group[0], recorded
+        )
         # One extra day back, so a window that began before the period is judged whole.
         since = start - timedelta(days=1)
         obs = ledger.states_for(device_id, since, end)

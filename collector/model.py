@@ -9,7 +9,7 @@ boundary as a dict or a row. Hourly energy is :class:`collector.analysis.energy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from contract.schema import Quality, Reading, SleepSettings
@@ -150,3 +150,21 @@ class ViolationEvent:
     state: ViolationState
     previous: ViolationState | None
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExemptionRecord:
+    """An exemption from the sleep policy recorded by an operator (``veille-collector exempt``).
+
+    ``target`` is a device id, or a policy group's name when ``group`` is true. It applies up
+    to and including the local day ``until``, then stops applying by itself. ``by`` and ``at``
+    say who recorded it and when (UTC).
+    """
+
+    target: str
+    group: bool
+    until: date
+    reason: str
+    by: str
+    at: datetime
+    id: int = 0

@@ -5,7 +5,7 @@ Times come back timezone-aware UTC (SQLite stores them naive; :func:`tables.utc`
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Engine, Row, func, select
 
@@ -17,6 +17,7 @@ from collector.ledger.tables import utc
 from collector.model import (
     DeadLetter,
     DeviceRecord,
+    ExemptionRecord,
     Sample,
     StateObservation,
     ViolationEvent,
@@ -133,6 +134,25 @@ class LedgerReads:
         """Changes of state that happened in [start, end), in order."""
         with self.engine.connect() as conn:
             return [vt.to_event(r) for r in conn.execute(vt.events_between(start, end))]
+
+    def exemptions(self, *, active_on: date | None = None) -> list[ExemptionRecord]:
+        """Recorded exemptions, oldest first; with ``active_on``, those still applying that day."""
+        q = select(t.exemptions).order_by(t.exemptions.c.id)
+        if active_on is not None:
+            q = q.where(t.exemptions.c.until >= active_on)
+        with self.engine.connect() as conn:
+            return [
+                ExemptionRecord(
+                    target=r.target,
+                    group=bool(r.is_group),
+                    until=r.until,
+                    reason=r.reason,
+                    by=r.recorded_by,
+                    at=utc(r.recorded_at),
+                    id=r.id,
+                )
+                for r in conn.execute(q)
+            ]
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         q = select(t.dead_letters).order_by(t.dead_letters.c.id.desc()).limit(limit)

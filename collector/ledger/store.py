@@ -9,7 +9,7 @@ out as timezone-aware UTC; SQLite stores them naive, so they are re-tagged on th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from collector.ledger import tables as t
 from collector.ledger import violations as vt
 from collector.ledger.reads import LedgerReads
 from collector.ledger.tables import utc
-from collector.model import Sample, ViolationEvent, ViolationRecord
+from collector.model import ExemptionRecord, Sample, ViolationEvent, ViolationRecord
 from contract.schema import Telemetry
 
 
@@ -262,6 +262,22 @@ class Ledger(LedgerReads):
         if records or events:
             with self.engine.begin() as conn:
                 vt.save(conn, records, events)
+
+    def add_exemption(self, e: ExemptionRecord) -> ExemptionRecord:
+        """Record an exemption; returns it with its id."""
+        with self.engine.begin() as conn:
+            new_id = conn.execute(
+                t.exemptions.insert().returning(t.exemptions.c.id),
+                {
+                    "target": e.target,
+                    "is_group": e.group,
+                    "until": e.until,
+                    "reason": e.reason,
+                    "recorded_by": e.by,
+                    "recorded_at": e.at,
+                },
+            ).scalar_one()
+        return replace(e, id=int(new_id))
 
     def expire(self, raw_before: datetime, hourly_before: datetime) -> tuple[int, int]:
         """Delete raw samples, states and message ids older than ``raw_before`` and hourly

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     Index,
@@ -144,6 +145,21 @@ violation_events = Table(
 )
 Index("ix_violation_events_at", violation_events.c.at)
 Index("ix_violation_events_key", violation_events.c.device_id, violation_events.c.window_start)
+
+exemptions = Table(
+    "exemptions",
+    metadata,
+    Column(
+        "id", Integer().with_variant(BigInteger, "postgresql"), primary_key=True, autoincrement=True
+    ),
+    Column("target", String(128), nullable=False),
+    Column("is_group", Boolean, nullable=False),
+    Column("until", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("recorded_by", String(128), nullable=False),
+    Column("recorded_at", Ts, nullable=False),
+)
+Index("ix_exemptions_target", exemptions.c.target)
 
 dead_letters = Table(
     "dead_letters",
