@@ -3,7 +3,9 @@
 Recomputes a sliding period (``analysis.lookback_hours``) so that late data (an agent's
 backlog arriving after days away) is counted once it arrives. Idempotent: hourly rows of the
 period are replaced, never added to; violations keep their identity (device, window) and move
-through their life cycle (:mod:`collector.analysis.lifecycle`), one event per change of state.
+through their life cycle (:mod:`collector.analysis.lifecycle`), one event per change of state;
+each complete sleep window gets its outcome for the compliance figures
+(:mod:`collector.analysis.compliance`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from collector.analysis.compliance import DeviceWatts, outcomes
 from collector.analysis.energy import hourly_energy
 from collector.analysis.lifecycle import Evaluation, advance
 from collector.analysis.sleep import find_violations, is_exempt, resolutions
@@ -151,6 +154,25 @@ def recompute(
         evaluation = evaluate_device(stored, obs, device, group, cfg, now=now)
         records, changes = advance(stored, evaluation, now=now)
         ledger.save_violations(records, changes)
+        # Each complete window that ended in the period: compliant, violated, unknown, exempt.
+        windows = [w for w in windows_between(since, now, group[1], cfg.policy) if w[1] > start]
+        ledger.replace_outcomes(
+            device_id,
+            outcomes(
+                device_id,
+                group[0],
+                windows,
+                violations=evaluation.found,
+                exempt=evaluation.exempt,
+                observations=obs,
+                hourly=ledger.hourly_of(device_id, since, end),
+                watts=DeviceWatts.of(
+                    device.kind if device else kinds.get(device_id),
+                    device.idle_watts if device else None,
+                ),
+                now=now,
+            ),
+        )
         events += changes
         n_viol += len(evaluation.found)
     log.info(

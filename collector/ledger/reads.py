@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, Row, func, select
 
+from collector.analysis.compliance import WindowOutcome, WindowStatus
 from collector.analysis.coverage import from_columns
 from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
@@ -102,22 +103,7 @@ class LedgerReads:
             t.hourly_energy.c.hour >= start, t.hourly_energy.c.hour < end
         )
         with self.engine.connect() as conn:
-            return [
-                HourlyEnergy(
-                    device_id=r.device_id,
-                    hour=utc(r.hour),
-                    kwh=r.kwh,
-                    coverage=r.coverage,
-                    measured_kwh=r.measured_kwh,
-                    estimated_kwh=r.estimated_kwh,
-                    source=r.source or "",
-                    resets=r.resets,
-                    covered=covered,
-                    slot_kwh=slots,
-                )
-                for r in conn.execute(q)
-                for covered, slots in (from_columns(r.covered, r.slot_kwh),)
-            ]
+            return [_hourly(r) for r in conn.execute(q)]
 
     def violations(self, start: datetime, end: datetime) -> list[ViolationRecord]:
         """Violations whose window overlaps [start, end), in every state, oldest first."""
@@ -134,6 +120,44 @@ class LedgerReads:
         """Changes of state that happened in [start, end), in order."""
         with self.engine.connect() as conn:
             return [vt.to_event(r) for r in conn.execute(vt.events_between(start, end))]
+
+    def hourly_of(self, device_id: str, start: datetime, end: datetime) -> list[HourlyEnergy]:
+        """One device's hourly kWh for the hours in [start, end), oldest first."""
+        q = (
+            select(t.hourly_energy)
+            .where(
+                t.hourly_energy.c.device_id == device_id,
+                t.hourly_energy.c.hour >= start,
+                t.hourly_energy.c.hour < end,
+            )
+            .order_by(t.hourly_energy.c.hour)
+        )
+        with self.engine.connect() as conn:
+            return [_hourly(r) for r in conn.execute(q)]
+
+    def outcomes(self, start: datetime, end: datetime) -> list[WindowOutcome]:
+        """Every device's outcome in the sleep windows that ended in [start, end)."""
+        pw = t.policy_windows
+        q = (
+            select(pw)
+            .where(pw.c.window_end > start, pw.c.window_end <= end)
+            .order_by(pw.c.window_start, pw.c.device_id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                WindowOutcome(
+                    device_id=r.device_id,
+                    window_start=utc(r.window_start),
+                    window_end=utc(r.window_end),
+                    group=r.policy_group,
+                    status=WindowStatus(r.status),
+                    kwh_wasted=r.kwh_wasted,
+                    wasted_quality=Quality(r.wasted_quality),
+                    kwh_avoided=r.kwh_avoided,
+                    slept_seconds=r.slept_seconds,
+                )
+                for r in conn.execute(q)
+            ]
 
     def exemptions(self, *, active_on: date | None = None) -> list[ExemptionRecord]:
         """Recorded exemptions, oldest first; with ``active_on``, those still applying that day."""
@@ -204,3 +228,20 @@ def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
 
 def _opt(value: datetime | None) -> datetime | None:
     return None if value is None else utc(value)
+
+
+def _hourly(r: Row[tuple[object, ...]]) -> HourlyEnergy:
+    m = r._mapping
+    covered, slots = from_columns(m["covered"], m["slot_kwh"])
+    return HourlyEnergy(
+        device_id=m["device_id"],
+        hour=utc(m["hour"]),
+        kwh=m["kwh"],
+        coverage=m["coverage"],
+        measured_kwh=m["measured_kwh"],
+        estimated_kwh=m["estimated_kwh"],
+        source=m["source"] or "",
+        resets=m["resets"],
+        covered=covered,
+        slot_kwh=slots,
+    )

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
+from collector.analysis.compliance import WindowOutcome
 from collector.analysis.coverage import to_columns
 from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
@@ -262,6 +263,36 @@ class Ledger(LedgerReads):
         if records or events:
             with self.engine.begin() as conn:
                 vt.save(conn, records, events)
+
+    def replace_outcomes(self, device_id: str, outcomes: Sequence[WindowOutcome]) -> None:
+        """Replace a device's window outcomes for the windows in ``outcomes``."""
+        if not outcomes:
+            return
+        with self.engine.begin() as conn:
+            pw = t.policy_windows
+            conn.execute(
+                delete(pw).where(
+                    pw.c.device_id == device_id,
+                    pw.c.window_start.in_([o.window_start for o in outcomes]),
+                )
+            )
+            conn.execute(
+                pw.insert(),
+                [
+                    {
+                        "device_id": o.device_id,
+                        "window_start": o.window_start,
+                        "window_end": o.window_end,
+                        "policy_group": o.group,
+                        "status": o.status.value,
+                        "kwh_wasted": o.kwh_wasted,
+                        "wasted_quality": o.wasted_quality.value,
+                        "kwh_avoided": o.kwh_avoided,
+                        "slept_seconds": o.slept_seconds,
+                    }
+                    for o in outcomes
+                ],
+            )
 
     def add_exemption(self, e: ExemptionRecord) -> ExemptionRecord:
         """Record an exemption; returns it with its id."""

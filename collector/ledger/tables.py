@@ -146,6 +146,21 @@ violation_events = Table(
 Index("ix_violation_events_at", violation_events.c.at)
 Index("ix_violation_events_key", violation_events.c.device_id, violation_events.c.window_start)
 
+policy_windows = Table(
+    "policy_windows",
+    metadata,
+    Column("device_id", String(128), primary_key=True),
+    Column("window_start", Ts, primary_key=True),
+    Column("window_end", Ts, nullable=False),
+    Column("policy_group", String(64), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("kwh_wasted", Float, nullable=False, server_default="0"),
+    Column("wasted_quality", String(16), nullable=False, server_default="estimated"),
+    Column("kwh_avoided", Float, nullable=False, server_default="0"),
+    Column("slept_seconds", Float, nullable=False, server_default="0"),
+)
+Index("ix_policy_windows_start", policy_windows.c.window_start)
+
 exemptions = Table(
     "exemptions",
     metadata,

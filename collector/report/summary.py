@@ -7,11 +7,13 @@ shares, unassigned devices and rejected messages.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from collector.analysis.carbon import CarbonFigure, emissions
+from collector.analysis.compliance import ComplianceRate, WindowOutcome, compliance_rate
 from collector.analysis.rollup import (
     DomainEnergy,
     PueResult,
@@ -63,6 +65,8 @@ class Summary:
     unassigned: list[str]
     dead_letters: list[DeadLetter]
     per_device: dict[str, float] = field(default_factory=dict)
+    #: sleep-policy compliance per domain over the complete windows that ended in the period
+    compliance: dict[str, ComplianceRate] = field(default_factory=dict)
 
     @property
     def total_kwh(self) -> float:
@@ -148,4 +152,18 @@ def build_summary(
         unassigned=sorted(d for d in seen if inventory.get(d) is None),
         dead_letters=ledger.dead_letters(20),
         per_device=per_device,
+        compliance=compliance_by(ledger.outcomes(start, end), inventory.domain_of),
     )
+
+
+def compliance_by(
+    items: list[WindowOutcome], key: Callable[[str], str]
+) -> dict[str, ComplianceRate]:
+    """Compliance per ``key(device_id)`` (a domain, a site), plus ``"total"`` over all."""
+    groups: dict[str, list[WindowOutcome]] = defaultdict(list)
+    for o in items:
+        groups[key(o.device_id)].append(o)
+    out = {k: compliance_rate(v) for k, v in sorted(groups.items())}
+    if items:
+        out["total"] = compliance_rate(items)
+    return out

@@ -11,6 +11,10 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f} %"
 
 
+def _rate(rate: float | None) -> str:
+    return "not available" if rate is None else f"{rate:.0%}"
+
+
 def render_text(s: Summary) -> str:
     out = [
         f"Period {s.start:%Y-%m-%d %H:%M} → {s.end:%Y-%m-%d %H:%M} UTC, "
@@ -54,6 +58,22 @@ def render_text(s: Summary) -> str:
         f"Sleep-policy violations: {len(s.violations)} windows, "
         f"{len({v.device_id for v in s.violations})} devices ({by_state or 'none'})"
     )
+    total = s.compliance.get("total")
+    if total is None:
+        out.append("  compliance: no complete sleep window judged in the period")
+    else:
+        out.append(
+            f"  compliance: {_rate(total.rate)} of {total.compliant + total.violated} "
+            f"device-windows judged ({total.compliant} compliant, {total.violated} violated), "
+            f"{total.unknown} unknown (silent, counted apart), {total.exempt} exempt"
+        )
+        out.append(
+            f"  kWh wasted in violations {total.kwh_wasted:.2f}, kWh avoided by sleeping "
+            f"{total.kwh_avoided:.2f} (estimated)"
+        )
+        for domain, rate in s.compliance.items():
+            if domain != "total":
+                out.append(f"    {domain}: {_rate(rate.rate)}, {rate.unknown} unknown")
     for v in s.violators:
         blockers = ", ".join(v.blockers) or "none reported"
         out.append(

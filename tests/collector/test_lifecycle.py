@@ -101,6 +101,10 @@ def test_open_then_ongoing_then_resolved_each_change_once(ledger: Ledger) -> Non
     assert first.resolved_at == second.resolved_at == datetime(2026, 11, 19, 6, 30, tzinfo=UTC)
     assert first.opened_at == MONDAY + timedelta(hours=18)  # when it was first found
     assert _run(ledger, inv, MONDAY + 2 * NIGHT + timedelta(hours=19)) == []
+    outcomes = {
+        f"{o.window_start:%d}": o.status.value for o in ledger.outcomes(MONDAY, MONDAY + 7 * NIGHT)
+    }
+    assert outcomes == {"16": "violated", "17": "violated", "18": "compliant"}
     history = ledger.violation_events(MONDAY, MONDAY + 7 * NIGHT)
     assert [(e.previous, e.state) for e in history if e.window_start.day == 16] == [
         (None, OPEN),
