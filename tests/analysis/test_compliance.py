@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from collector.analysis.compliance import (
     DeviceWatts,
+    WindowOutcome,
     WindowStatus,
     compliance_rate,
     outcomes,
@@ -40,8 +42,8 @@ def hours(watts: float, measured: bool = True) -> list[HourlyEnergy]:
     ]
 
 
-def run(**kw: object) -> list:
-    args: dict = {
+def run(**kw: Any) -> list[WindowOutcome]:
+    args: dict[str, Any] = {
         "violations": [],
         "exempt": [],
         "observations": [],
