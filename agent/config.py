@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from contract.kinds import names as kind_names
+from contract.kinds import AgentKind
 from contract.mqtt import TlsSettings
 from contract.schema import IDENT_PATTERN
 from contract.settings import Section, VeilleSettings, load_settings
@@ -150,7 +150,7 @@ class AgentConfig(VeilleSettings):
 
     device_id: str = Field(default_factory=default_device_id, pattern=IDENT_PATTERN)
     site: str = Field("default", pattern=IDENT_PATTERN)
-    kind: Kind = "desktop"
+    kind: AgentKind = "desktop"
     interval_seconds: float = Field(60.0, ge=1, le=3600)
     mqtt: AgentMqtt = Field(default_factory=AgentMqtt)
     spool: SpoolSettings = Field(default_factory=SpoolSettings)
@@ -173,14 +173,6 @@ class AgentConfig(VeilleSettings):
             data = dict(data)
             data["kind"] = detect_kind(Path(data.get("sysfs_root") or "/sys"))
         return data
-
-    @field_validator("kind")
-    @classmethod
-    def _agent_kind(cls, kind: str) -> str:
-        allowed = kind_names(agent=True)
-        if kind not in allowed:
-            raise ValueError(f"unknown kind {kind!r} for an agent; one of {', '.join(allowed)}")
-        return kind
 
     @field_validator("sources")
     @classmethod

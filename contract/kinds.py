@@ -9,7 +9,9 @@ one entry here. Power figures are watts, each with the public source it comes fr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator
 
 PueRole = Literal["it", "facility", "none"]
 """``it``: IT load (PDU outlet side, UPS output, server input). ``facility``: a meter of the
@@ -173,3 +175,24 @@ def names(*, agent: bool | None = None, snmp: bool | None = None) -> tuple[str, 
         for k in KINDS.values()
         if (agent is None or k.agent == agent) and (snmp is None or k.snmp == snmp)
     )
+
+
+def _among(kind: str, allowed: tuple[str, ...], where: str) -> str:
+    if kind not in allowed:
+        raise ValueError(f"unknown kind {kind!r}{where}; one of {', '.join(allowed)}")
+    return kind
+
+
+def _agent_kind(kind: str) -> str:
+    return _among(kind, names(agent=True), " for an agent")
+
+
+def _snmp_kind(kind: str) -> str:
+    return _among(kind, names(snmp=True), " for SNMP")
+
+
+AgentKind = Annotated[str, AfterValidator(_agent_kind)]
+"""A kind an agent runs on (``agent=True``), checked when a config is read."""
+
+SnmpKind = Annotated[str, AfterValidator(_snmp_kind)]
+"""A kind the collector polls over SNMP (``snmp=True``), checked when a profile is read."""

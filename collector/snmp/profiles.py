@@ -20,12 +20,11 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
 from collector.snmp.snmprec import Oid, format_oid, parse_oid
-from contract.kinds import names as kind_names
+from contract.kinds import SnmpKind
 from contract.settings import format_errors
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
@@ -133,7 +132,7 @@ class MatchRules(_Model):
 
 class Profile(_Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kind: str = Field(description="A kind polled over SNMP (contract.kinds, snmp=True).")
+    kind: SnmpKind
     vendor: str
     mib: str
     source: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Sample source of the power.")
@@ -144,14 +143,6 @@ class Profile(_Model):
     power: list[PowerSpec]
     energy: list[EnergySpec] = Field(default_factory=list)
     notes: str = ""
-
-    @field_validator("kind")
-    @classmethod
-    def _snmp_kind(cls, kind: str) -> str:
-        allowed = kind_names(snmp=True)
-        if kind not in allowed:
-            raise ValueError(f"unknown kind {kind!r} for SNMP; one of {', '.join(allowed)}")
-        return kind
 
     @model_validator(mode="after")
     def _has_total(self) -> Profile:
