@@ -15,7 +15,7 @@ from collector.snmp import decode
 from collector.snmp.client import Endpoint, SnmpClient, SnmpValue
 from collector.snmp.errors import SnmpError
 from collector.snmp.estimate import DevicePower, NoRating, Rating, device_power, has_power
-from collector.snmp.profiles import Profile, candidates
+from collector.snmp.profiles import ObjectSpec, Profile, candidates
 from collector.snmp.snmprec import Oid, format_oid, parse_oid
 from contract.schema import Quality
 
@@ -39,10 +39,13 @@ async def fetch(client: SnmpClient, ep: Endpoint, profile: Profile) -> decode.Ra
 
 def _probes(profile: Profile) -> tuple[bool, list[tuple[Oid, bool, list[int]]]]:
     """(all must answer?, [(OID, is a table column, unsupported values)]) for ``profile``:
-    its ``match.answers`` all, or else any of its total power objects."""
+    its ``match.answers`` all, or else any of its total, outlet-sum or load objects."""
     if profile.match.answers:
         return True, [(parse_oid(o), True, []) for o in profile.match.answers]
-    return False, [(p.oid_tuple, p.table, p.unsupported) for p in profile.totals]
+    specs: list[ObjectSpec] = [*profile.totals, *profile.fallbacks]
+    if profile.estimate is not None:
+        specs.append(profile.estimate.load)
+    return False, [(p.oid_tuple, p.table, p.unsupported) for p in specs]
 
 
 def _base(oid: Oid, table: bool) -> Oid:
