@@ -48,11 +48,6 @@ def _probes(profile: Profile) -> tuple[bool, list[tuple[Oid, bool, list[int]]]]:
     return False, [(p.oid_tuple, p.table, p.unsupported) for p in specs]
 
 
-def _base(oid: Oid, table: bool) -> Oid:
-    # GETNEXT on a column gives its first row; on a scalar's parent, the scalar itself.
-    return oid if table else oid[:-1]
-
-
 def _answers(
     oid: Oid, table: bool, unsupported: Sequence[int], got: tuple[Oid, SnmpValue | None]
 ) -> bool:
@@ -69,15 +64,22 @@ async def answering(
     value = got.get(decode.SYS_OBJECT_ID)
     sys_oid = value if isinstance(value, tuple) else None
     ordered = candidates(profiles, sys_oid)
-    bases = sorted({_base(o, t) for p in ordered for o, t, _ in _probes(p)[1]})
-    replies: dict[Oid, tuple[Oid, SnmpValue | None]] = {}
-    for i in range(0, len(bases), _PROBES_PER_REQUEST):
-        chunk = bases[i : i + _PROBES_PER_REQUEST]
-        replies.update(zip(chunk, await client.get_next(ep, chunk), strict=True))
+    wanted = {(o, t) for p in ordered for o, t, _ in _probes(p)[1]}
+    columns = sorted(o for o, t in wanted if t)
+    scalars = sorted(o for o, t in wanted if not t)
+    replies: dict[tuple[Oid, bool], tuple[Oid, SnmpValue | None]] = {}
+    for i in range(0, len(columns), _PROBES_PER_REQUEST):
+        chunk = columns[i : i + _PROBES_PER_REQUEST]
+        got_next = await client.get_next(ep, chunk)
+        replies.update({(o, True): g for o, g in zip(chunk, got_next, strict=True)})
+    for i in range(0, len(scalars), _PROBES_PER_REQUEST):
+        chunk = scalars[i : i + _PROBES_PER_REQUEST]
+        values = await client.get(ep, chunk)
+        replies.update({(o, False): (o, values.get(o)) for o in chunk})
     found: list[tuple[Profile, decode.RawData]] = []
     for profile in ordered:
         need_all, probes = _probes(profile)
-        answered = [_answers(o, t, u, replies[_base(o, t)]) for o, t, u in probes]
+        answered = [_answers(o, t, u, replies[(o, t)]) for o, t, u in probes]
         if not (all(answered) if need_all else any(answered)):
             continue
         raw = await fetch(client, ep, profile)

@@ -60,15 +60,15 @@ def has_power(profile: Profile, raw: decode.RawData) -> bool:
 def device_power(profile: Profile, raw: decode.RawData, rating: Rating) -> DevicePower | None:
     """The device's power (None: nothing answers); :class:`NoRating` if only a load does."""
     found = decode.total_power(profile, raw)
-    how = "sum of {oid}"
+    how, suffix = "sum of {oid}", ""
     if found is None:
         found = decode.fallback_power(profile, raw)
-        how = "sum of the breakdown {oid} (the device reports no total)"
+        how, suffix = "sum of the breakdown {oid} (the device reports no total)", "_sum"
     if found is not None:
         spec, rows = found
         return DevicePower(
             sum(r.value for r in rows),
-            spec.source or profile.source,
+            (spec.source or profile.source) + suffix,
             Quality.MEASURED,
             how.format(oid=spec.oid),
             tuple(rows),

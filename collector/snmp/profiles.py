@@ -180,8 +180,13 @@ class Profile(_Model):
 
     @model_validator(mode="after")
     def _has_total(self) -> Profile:
-        if self.estimate is None and not any(p.role == "total" for p in self.power):
-            raise ValueError("needs at least one [[power]] with role = 'total', or [estimate]")
+        if self.estimate is None and not any(
+            p.role == "total" or p.fallback_total for p in self.power
+        ):
+            raise ValueError(
+                "needs at least one [[power]] with role = 'total' (or fallback_total), "
+                "or [estimate]"
+            )
         for i, spec in enumerate(self.power):
             for bad in self.never_current:
                 if _within(spec.oid, bad):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from collector.snmp import decode
-from collector.snmp.profiles import ProfileError, candidates, default_profiles, load_profiles
 from collector.snmp.newprofile import read_offline
+from collector.snmp.profiles import ProfileError, candidates, default_profiles, load_profiles
 from collector.snmp.snmprec import SnmprecError, load_snmprec, parse_oid, parse_snmprec
 from tests.snmp.conftest import DEVICES, SNMP_FIXTURES
 
