@@ -110,3 +110,15 @@ def test_a_peak_or_maximum_is_never_read_as_the_current_power(tmp_path: Path) ->
     # The shipped PoE profile reads consumption (69 W), never the 430 W capacity object.
     poe = default_profiles()["power_ethernet"]
     assert poe.never_current and all(not p.oid.startswith(poe.never_current[0]) for p in poe.power)
+
+
+def test_the_legacy_raritan_is_read_from_pdu_mib_and_its_stray_pdu2_lines_flagged(
+    responder: SnmpResponder,
+) -> None:
+    """The issue's case: PDU2-MIB lines in a PDU-MIB PX read a quarter of its real load."""
+    result = _poll(responder, "raritan-pdu", default_profiles())
+    assert (result.profile, result.power_watts) == ("raritan_pdu", 580)
+    assert result.disagreements == (
+        "raritan_pdu (PDU-MIB (Dominion PX)) reads 580.0 W but "
+        "raritan_pdu2 (PDU2-MIB) reads 138.0 W",
+    )
