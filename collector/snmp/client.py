@@ -115,6 +115,7 @@ class SnmpClient:
         self._max = max(1, min(max_in_flight, MAX_IN_FLIGHT))
         self._fast = fast_v2c  # v2c requests through collector.snmp.v2c, not pysnmp
         self._v2c = v2c.V2cTransport(RESOLVE_TTL_SECONDS)
+        self._rows_seen: dict[tuple[str, int, Oid], int] = {}  # rows per column, last walk
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
         self._engines: dict[str, Any] = {}
@@ -136,12 +137,14 @@ class SnmpClient:
         """Walk several table columns at once with GETBULK; rows per column, in OID order.
 
         Power tables are short (a few inlets) but outlet tables are long, so the first request
-        asks for few repetitions and each further one for twice as many: short tables cost
-        one small reply, long ones a few round trips.
+        asks for as many repetitions as the longest column had rows last time (4 the first
+        time) and each further one for twice as many: once a device's tables are known, a walk
+        is one round trip.
         """
         rows: dict[Oid, list[tuple[Oid, SnmpValue]]] = {col: [] for col in columns}
         cursor: dict[Oid, Oid] = {col: col for col in columns}
-        wanted = 4
+        seen = [self._rows_seen.get((ep.host, ep.port, col), 0) for col in columns]
+        wanted = max(4, 1 + max(seen, default=0))
         while cursor:
             active = list(cursor)
             reps = max(1, min(wanted, max_repetitions, 60 // len(active)))
@@ -158,6 +161,9 @@ class SnmpClient:
                     continue
                 rows[col].append((oid, value))
                 cursor[col] = oid
+        if len(self._rows_seen) > VARBIND_CACHE_SIZE:
+            self._rows_seen.clear()
+        self._rows_seen.update({(ep.host, ep.port, col): len(r) for col, r in rows.items()})
         return rows
 
     def close(self) -> None:

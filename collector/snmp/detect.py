@@ -9,6 +9,7 @@ device is never silently read from one of two disagreeing MIBs.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from collector.snmp import decode
@@ -29,10 +30,13 @@ class NoProfileError(SnmpError):
 
 
 async def fetch(client: SnmpClient, ep: Endpoint, profile: Profile) -> decode.RawData:
-    """Read everything ``profile`` needs: one GET (uptimes included), one bulk walk."""
+    """Read everything ``profile`` needs: one GET (uptimes included) and one bulk walk, sent
+    together (neither waits for the other's answer)."""
     scalars, columns = decode.needed_oids(profile)
-    values = await client.get(ep, scalars)
-    walked = await client.walk(ep, columns) if columns else {}
+    if columns:
+        values, walked = await asyncio.gather(client.get(ep, scalars), client.walk(ep, columns))
+    else:
+        values, walked = await client.get(ep, scalars), {}
     table = {col: {oid[len(col) :]: v for oid, v in rows} for col, rows in walked.items()}
     return decode.RawData(values, table)
 
