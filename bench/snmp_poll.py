@@ -174,6 +174,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each")
     args = parser.parse_args()
     binary = exporter_binary()
+    load_before = os.getloadavg()
     ctx = mp.get_context("spawn")
     here, there = ctx.Pipe()
     responder = ctx.Process(target=run_responder, args=(there,), daemon=True)
@@ -205,6 +206,7 @@ def main() -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
+            "load_average_1min_before_after": [load_before[0], os.getloadavg()[0]],
         },
         "devices": len(devices()),
         "seconds": args.seconds,
