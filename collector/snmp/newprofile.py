@@ -17,12 +17,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from agent.settings import format_errors
 from collector.snmp import decode
 from collector.snmp.client import SnmpValue
 from collector.snmp.estimate import Rating, device_power
 from collector.snmp.profiles import PROFILES_DIR, Profile
 from collector.snmp.snmprec import Oid, Record, SnmprecError, load_snmprec, parse_oid
+from contract.settings import format_errors
 
 _SOURCE = {
     "pdu": "pdu_inlet",

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.settings import ConfigError
 from collector.snmp.estimate import Rating, device_power
 from collector.snmp.newprofile import read_offline
 from collector.snmp.profiles import Profile, ProfileError, check_profiles, default_profiles
 from collector.snmp.responder import SnmpResponder
+from contract.settings import ConfigError
 from tests.snmp.conftest import SNMP_FIXTURES, recording
 
 pytestmark = pytest.mark.integration

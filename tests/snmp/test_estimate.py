@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from agent.schema import Quality
 from collector.config import SnmpTarget
 from collector.snmp import decode
 from collector.snmp.counters import TICKS_WRAP_SECONDS, CounterState, uptime_restarted
@@ -16,6 +15,7 @@ from collector.snmp.device import PollResult, poll_device
 from collector.snmp.estimate import NoRating, Rating, device_power
 from collector.snmp.profiles import Profile
 from collector.snmp.responder import SnmpResponder
+from contract.schema import Quality
 from tests.snmp.conftest import recording
 
 LOAD, RATED_W, RATED_VA = (1, 3, 6, 1, 4, 1, 99999, 1, 0), (1, 3, 6, 1, 4, 1, 99999, 2, 0), (
