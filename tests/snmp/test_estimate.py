@@ -150,3 +150,17 @@ def test_hrsystemuptime_is_preferred_to_the_agents_sysuptime(responder: SnmpResp
     result = _poll(responder, "raritan-hr", CounterState())
     [uptime] = [s for s in result.samples if s.metric == "uptime_seconds"]
     assert (uptime.value, uptime.source) == (50_000.0, "snmp_hrsystemuptime")
+
+
+@pytest.mark.integration
+def test_an_idle_load_only_ups_reads_an_estimated_0_w_from_its_own_rating(
+    responder: SnmpResponder,
+) -> None:
+    result = _poll(responder, "socomec-ups", CounterState())
+    assert result.error is None and result.power_watts == 0.0
+    assert result.quality is Quality.ESTIMATED
+    assert result.derivation is not None
+    assert (
+        "output load 0 %" in result.derivation
+        and "x 2200 (the device's rated VA" in result.derivation
+    )
