@@ -101,5 +101,6 @@ def device_power(profile: Profile, raw: decode.RawData, rating: Rating) -> Devic
             )
     raise NoRating(
         f"profile {profile.name!r}: the device reports its output load ({load:g} %) but no "
-        "rating; set rated_w, or rated_va (and power_factor), on the target"
+        "rating; set rated_w, or rated_va (and power_factor), on the target (collector.toml), "
+        "or --rated-w / --rated-va with veille-collector poll"
     )
