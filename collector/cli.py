@@ -6,6 +6,8 @@ veille-collector schema                       JSON Schema of the wire format (v1
 veille-collector check-config [-c F]          validate config and inventory, name each bad key
 veille-collector dead-letters [-c F]          rejected messages with their reasons
 veille-collector poll HOST:PORT [...]         poll one SNMP device with its detected profile
+veille-collector poll --discover HOST:PORT    every known MIB family it answers, and its reading
+veille-collector profile new WALK [...]       a starting profile TOML from a recorded walk
 veille-collector report [-c F] [--quarter]    write CSV/HTML reports from the ledger
 veille-collector violations [--since D]       sleep-policy violations with their evidence
 veille-collector exempt DEVICE --until D ...  record an exemption (who, when, why)
@@ -108,6 +110,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--v3-priv-protocol", default="AES")
     p.add_argument("--timeout", type=float, default=2.0)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--rated-w", type=float, help="UPS rating (W), when it reports only load")
+    p.add_argument("--rated-va", type=float, help="UPS rating (VA), when it reports only load")
+    p.add_argument("--power-factor", type=float, help="applied to --rated-va (default 0.9)")
+    p.add_argument(
+        "--discover", action="store_true", help="list every known MIB family that answers"
+    )
+
+    p = sub.add_parser("profile", help="SNMP device profiles")
+    psub = p.add_subparsers(dest="profile_command", required=True)
+    q = psub.add_parser("new", help="write a starting profile TOML from a recorded walk")
+    q.add_argument("walk", type=Path, help="an snmpsim .snmprec recording of the device")
+    q.add_argument("--name", help="profile name, lower_snake_case")
+    q.add_argument("--vendor")
+    q.add_argument("--kind", help="pdu | ups | poe_midspan | switch | facility_meter")
+    q.add_argument("--mib", help="the MIB the objects were read from (cited in the file)")
+    q.add_argument("--power-oid", help="numeric OID of the total power (scalar or column)")
+    q.add_argument("--multiplier", type=float, default=1.0)
+    q.add_argument("--divisor", type=float, default=1.0)
+    q.add_argument("--energy-oid", help="numeric OID of an energy register, if any")
+    q.add_argument("--energy-unit", default="Wh", help="Wh | kWh | 0.1kWh | 0.01kWh")
+    q.add_argument("--output", type=Path, help="default: collector/snmp/profiles/<name>.toml")
 
     p = sub.add_parser("report", help="write the energy report from the ledger")
     _config_arg(p)
@@ -195,6 +218,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return exemptions(args.config, args.json)
     if args.command == "poll":
         return _poll(args)
+    if args.command == "profile":
+        from collector.snmp.newprofile import new_profile_command
+
+        return new_profile_command(args)
     if args.command == "run":
         from collector.app import run_service
 
@@ -242,6 +269,8 @@ def _poll(args: argparse.Namespace) -> int:
 
     from collector.config import SnmpV3
     from collector.snmp.cli import poll_command
+    from collector.snmp.discover import discover_command
+    from collector.snmp.estimate import Rating
 
     v3 = None
     if args.v3_user:
@@ -258,8 +287,15 @@ def _poll(args: argparse.Namespace) -> int:
     elif not args.community:
         print("give --community (SNMP v2c) or --v3-user (SNMP v3 authPriv)", file=sys.stderr)
         return 2
-    return poll_command(
-        args.target, community=args.community, v3=v3, as_json=args.json, timeout=args.timeout
+    rating = Rating(args.rated_w, args.rated_va, args.power_factor)
+    command = discover_command if args.discover else poll_command
+    return command(
+        args.target,
+        community=args.community,
+        v3=v3,
+        as_json=args.json,
+        timeout=args.timeout,
+        rating=rating,
     )
 
 

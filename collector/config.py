@@ -130,6 +130,15 @@ class SnmpTarget(Section):
     community: SecretStr | None = None
     v3: SnmpV3 | None = None
     profile: str | None = Field(None, description="Force a profile; default: detected.")
+    rated_w: float | None = Field(
+        None, gt=0, description="Rated output (W), for a UPS that reports only its load."
+    )
+    rated_va: float | None = Field(
+        None, gt=0, description="Rated output (VA), for a UPS that reports only its load."
+    )
+    power_factor: float | None = Field(
+        None, gt=0, le=1, description="Power factor applied to rated_va (default 0.9)."
+    )
 
     @model_validator(mode="before")
     @classmethod

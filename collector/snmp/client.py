@@ -30,15 +30,19 @@ from pysnmp.hlapi.v3arch.asyncio import (
     get_cmd,
     next_cmd,
 )
+from pysnmp.hlapi.varbinds import MibViewControllerManager
 from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.secmod.rfc3826.priv import aes
 
 from collector.config import SnmpTarget, SnmpV3
-from collector.snmp import errors
+from collector.snmp import errors, v2c
 from collector.snmp.snmprec import Oid, format_oid
 
 MAX_IN_FLIGHT = 50
 RESOLVE_TTL_SECONDS = 300.0
+#: Request var-binds resolved once and reused (pysnmp resolves each against its MIB tree,
+#: which costs more than the rest of a request); cleared when it grows past this.
+VARBIND_CACHE_SIZE = 4096
 SnmpValue = int | str | Oid
 VarBind = tuple[Oid, SnmpValue | None]
 
@@ -107,12 +111,16 @@ def _python_value(value: Any) -> SnmpValue | None:
 class SnmpClient:
     """Sends requests from engines bound to the running event loop (one per credential)."""
 
-    def __init__(self, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+    def __init__(self, max_in_flight: int = MAX_IN_FLIGHT, *, fast_v2c: bool = True) -> None:
         self._max = max(1, min(max_in_flight, MAX_IN_FLIGHT))
+        self._fast = fast_v2c  # v2c requests through collector.snmp.v2c, not pysnmp
+        self._v2c = v2c.V2cTransport(RESOLVE_TTL_SECONDS)
+        self._rows_seen: dict[tuple[str, int, Oid], int] = {}  # rows per column, last walk
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
         self._engines: dict[str, Any] = {}
         self._transports: dict[tuple[str, int, float, int], tuple[float, Any]] = {}
+        self._varbinds: dict[Oid, Any] = {}
 
     async def get(self, ep: Endpoint, oids: Sequence[Oid]) -> dict[Oid, SnmpValue | None]:
         """GET: each OID's value, or None where the agent has no such object."""
@@ -129,12 +137,14 @@ class SnmpClient:
         """Walk several table columns at once with GETBULK; rows per column, in OID order.
 
         Power tables are short (a few inlets) but outlet tables are long, so the first request
-        asks for few repetitions and each further one for twice as many: short tables cost
-        one small reply, long ones a few round trips.
+        asks for as many repetitions as the longest column had rows last time (4 the first
+        time) and each further one for twice as many: once a device's tables are known, a walk
+        is one round trip.
         """
         rows: dict[Oid, list[tuple[Oid, SnmpValue]]] = {col: [] for col in columns}
         cursor: dict[Oid, Oid] = {col: col for col in columns}
-        wanted = 4
+        seen = [self._rows_seen.get((ep.host, ep.port, col), 0) for col in columns]
+        wanted = max(4, 1 + max(seen, default=0))
         while cursor:
             active = list(cursor)
             reps = max(1, min(wanted, max_repetitions, 60 // len(active)))
@@ -151,6 +161,9 @@ class SnmpClient:
                     continue
                 rows[col].append((oid, value))
                 cursor[col] = oid
+        if len(self._rows_seen) > VARBIND_CACHE_SIZE:
+            self._rows_seen.clear()
+        self._rows_seen.update({(ep.host, ep.port, col): len(r) for col, r in rows.items()})
         return rows
 
     def close(self) -> None:
@@ -161,6 +174,7 @@ class SnmpClient:
                 eng.close_dispatcher()
         self._engines.clear()
         self._transports.clear()
+        self._v2c.close()
 
     # -- internals ------------------------------------------------------------------------
 
@@ -202,6 +216,17 @@ class SnmpClient:
             eng = self._engines[key] = SnmpEngine()
         return eng, auth
 
+    def _varbind(self, eng: Any, oid: Oid) -> Any:
+        """A request var-bind for ``oid``, resolved against the MIB tree once."""
+        found = self._varbinds.get(oid)
+        if found is None:
+            if len(self._varbinds) >= VARBIND_CACHE_SIZE:
+                self._varbinds.clear()
+            view = MibViewControllerManager.get_mib_view_controller(eng.cache)
+            found = ObjectType(ObjectIdentity(format_oid(oid))).resolve_with_mib(view)
+            self._varbinds[oid] = found
+        return found
+
     async def _target(self, ep: Endpoint) -> Any:
         # Resolving the host runs getaddrinfo in a thread: once per endpoint per TTL.
         key = (ep.host, ep.port, ep.timeout, ep.retries)
@@ -218,8 +243,15 @@ class SnmpClient:
         self, ep: Endpoint, kind: str, oids: Sequence[Oid], max_repetitions: int = 0
     ) -> list[VarBind]:
         slots = self._bind()
+        if self._fast and ep.v3 is None and ep.community is not None:
+            pdu = {"get": v2c.GET, "next": v2c.GETNEXT, "bulk": v2c.GETBULK}[kind]
+            async with slots:
+                return await self._v2c.ask(
+                    str(ep), ep.host, ep.port, ep.community, pdu, oids,
+                    reps=max_repetitions, timeout=ep.timeout, retries=ep.retries,
+                )  # fmt: skip
         eng, auth = self._credentials(ep)
-        var_binds = [ObjectType(ObjectIdentity(format_oid(oid))) for oid in oids]
+        var_binds = [self._varbind(eng, oid) for oid in oids]
         async with slots:
             try:
                 target = await self._target(ep)

@@ -6,6 +6,10 @@ rising. A reset lets the value fall (downstream reads a fall as a reset, never a
 energy). Telling wraps from resets is :func:`contract.counters.counter_delta`'s job; this module
 adds what SNMP devices need on top: a reset-date column that changed is a reset, and on a
 counter that operators can reset, a fall is a wrap only if the wrapped step is plausible.
+
+The uptime itself (sysUpTime, hrSystemUptime: TimeTicks) wraps after 2**32 hundredths of a
+second, 497.1 days. :meth:`CounterState.observe_uptime` undoes that wrap: a fall is a restart
+only if the time that passed does not explain it as a wrap.
 """
 
 from __future__ import annotations
@@ -14,6 +18,24 @@ from dataclasses import dataclass, field
 
 from collector.snmp.client import SnmpValue
 from contract.counters import Step, counter_delta
+
+#: TimeTicks wrap: 2**32 hundredths of a second (497.1 days), in seconds.
+TICKS_WRAP_SECONDS = 2**32 / 100
+
+
+def uptime_restarted(prev: float, new: float, elapsed: float | None) -> bool:
+    """Whether an uptime read ``new`` after ``prev`` (``elapsed`` s later) means a restart.
+
+    A rise is no restart. A fall is a wrap when ``new + 497.1 days - prev`` matches the time
+    that passed (within 2 min or 10 %); without a clock, when ``prev`` was in its last day and
+    ``new`` in its first.
+    """
+    if new >= prev:
+        return False
+    wrapped = new + TICKS_WRAP_SECONDS - prev
+    if elapsed is not None:
+        return abs(wrapped - elapsed) > max(120.0, 0.1 * elapsed)
+    return not (prev > TICKS_WRAP_SECONDS - 86400 and wrapped < 86400)
 
 
 @dataclass(slots=True)
@@ -32,6 +54,29 @@ class CounterState:
     tracks: dict[str, _Track] = field(default_factory=dict)
     wraps: int = 0
     resets: int = 0
+    uptime_wraps: int = 0
+    restarts: int = 0
+    disagreements: tuple[str, ...] = ()
+    _uptime: float | None = None
+    _uptime_at: float | None = None
+    _uptime_offset: float = 0.0
+
+    def observe_uptime(self, uptime: float | None, now: float) -> float | None:
+        """The uptime with its 497-day wraps undone (``now``: a monotonic clock, in s)."""
+        if uptime is None:
+            return None
+        prev, at = self._uptime, self._uptime_at
+        if prev is not None and at is not None:
+            raw_prev = prev - self._uptime_offset
+            if uptime < raw_prev:
+                if uptime_restarted(raw_prev, uptime, now - at):
+                    self._uptime_offset = 0.0
+                    self.restarts += 1
+                else:
+                    self._uptime_offset += TICKS_WRAP_SECONDS
+                    self.uptime_wraps += 1
+        self._uptime, self._uptime_at = uptime + self._uptime_offset, now
+        return self._uptime
 
     def update(
         self,

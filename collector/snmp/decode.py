@@ -8,7 +8,6 @@ tracking needs (a counter wraps in raw units).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from collector.snmp.client import SnmpValue
@@ -59,7 +58,10 @@ def needed_oids(profile: Profile) -> tuple[list[Oid], list[Oid]]:
     """(scalars to GET, columns to walk) for one read of ``profile``, uptimes included."""
     scalars: list[Oid] = [SYS_UPTIME, HR_SYSTEM_UPTIME]
     columns: list[Oid] = []
-    specs: Sequence[ObjectSpec] = [*profile.power, *profile.energy]
+    specs: list[ObjectSpec] = [*profile.power, *profile.energy]
+    if profile.estimate is not None:
+        est = profile.estimate
+        specs += [s for s in (est.load, est.rated_w, est.rated_va) if s is not None]
     for spec in specs:
         target = columns if spec.table else scalars
         for oid in _spec_oids(spec):
@@ -115,6 +117,15 @@ def rows_of(spec: ObjectSpec, raw: RawData) -> list[Row]:
 def total_power(profile: Profile, raw: RawData) -> tuple[PowerSpec, list[Row]] | None:
     """The first total power object that answers, with its rows (their sum is the total)."""
     for spec in profile.totals:
+        rows = rows_of(spec, raw)
+        if rows:
+            return spec, rows
+    return None
+
+
+def fallback_power(profile: Profile, raw: RawData) -> tuple[PowerSpec, list[Row]] | None:
+    """When no total answers: the first ``fallback_total`` breakdown (outlets), to be summed."""
+    for spec in profile.fallbacks:
         rows = rows_of(spec, raw)
         if rows:
             return spec, rows

@@ -9,25 +9,23 @@ counter wrap from a device restart.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
 from dataclasses import dataclass, field
 
 from collector.config import SnmpTarget
 from collector.model import Sample
 from collector.snmp import decode
-from collector.snmp.client import Endpoint, SnmpClient, SnmpValue
+from collector.snmp.client import Endpoint, SnmpClient
 from collector.snmp.counters import CounterState
+from collector.snmp.detect import NoProfileError, detect, detect_checked, fetch
 from collector.snmp.errors import SnmpError
-from collector.snmp.profiles import Profile, candidates, default_profiles
-from collector.snmp.snmprec import Oid, format_oid, parse_oid
+from collector.snmp.estimate import NoRating, Rating, device_power, has_power
+from collector.snmp.profiles import Profile, default_profiles
 from contract.schema import Quality, utcnow
 
-_PROBES_PER_REQUEST = 20
+__all__ = ["NoProfileError", "PollResult", "detect", "fetch", "poll_device", "read_device"]
+
 _PROFILE_CACHE: dict[tuple[str, str, int, str], str] = {}
-
-
-class NoProfileError(SnmpError):
-    """The device answers, but none of the profiles finds its power."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +42,9 @@ class PollResult:
     error: str | None = None
     wraps: int = 0
     resets: int = 0
+    quality: Quality | None = None
+    derivation: str | None = None
+    disagreements: tuple[str, ...] = ()
 
 
 async def poll_device(
@@ -100,92 +101,49 @@ async def _read(
     found: tuple[Profile, decode.RawData] | None = None
     if name is not None and name in known:
         raw = await fetch(client, ep, known[name])
-        if decode.total_power(known[name], raw) is not None:
+        if has_power(known[name], raw):
             found = known[name], raw
         elif target.profile:
             raise NoProfileError(f"{ep}: profile {name!r} finds no power on this device")
-    # Not detected yet, or the device changed (new firmware, swapped card): detect again.
-    profile, raw = found or await detect(client, ep, known)
+    if found is None:
+        # Not detected yet, or the device changed (new firmware, swapped card): detect again.
+        found, state.disagreements = await detect_checked(client, ep, known, _rating(target))
+    profile, raw = found
     state.profile = _PROFILE_CACHE[key] = profile.name
-    return _result(target.device_id, profile, raw, state)
+    return _result(target, profile, raw, state)
 
 
-async def fetch(client: SnmpClient, ep: Endpoint, profile: Profile) -> decode.RawData:
-    """Read everything ``profile`` needs: one GET (uptimes included), one bulk walk."""
-    scalars, columns = decode.needed_oids(profile)
-    values = await client.get(ep, scalars)
-    walked = await client.walk(ep, columns) if columns else {}
-    table = {col: {oid[len(col) :]: v for oid, v in rows} for col, rows in walked.items()}
-    return decode.RawData(values, table)
-
-
-def _probes(profile: Profile) -> tuple[bool, list[tuple[Oid, bool, list[int]]]]:
-    """(all must answer?, [(OID, is a table column, unsupported values)]) for ``profile``:
-    its ``match.answers`` all, or else any of its total power objects."""
-    if profile.match.answers:
-        return True, [(parse_oid(o), True, []) for o in profile.match.answers]
-    return False, [(p.oid_tuple, p.table, p.unsupported) for p in profile.totals]
-
-
-def _base(oid: Oid, table: bool) -> Oid:
-    # GETNEXT on a column gives its first row; on a scalar's parent, the scalar itself.
-    return oid if table else oid[:-1]
-
-
-def _answers(
-    oid: Oid, table: bool, unsupported: Sequence[int], got: tuple[Oid, SnmpValue | None]
-) -> bool:
-    found, value = got
-    inside = found[: len(oid)] == oid and len(found) > len(oid) if table else found == oid
-    return inside and value is not None and value not in unsupported
-
-
-async def detect(
-    client: SnmpClient, ep: Endpoint, profiles: dict[str, Profile]
-) -> tuple[Profile, decode.RawData]:
-    """The profile for the device at ``ep``: sysObjectID first, then what it answers."""
-    got = await client.get(ep, [decode.SYS_OBJECT_ID])
-    sys_oid = got.get(decode.SYS_OBJECT_ID)
-    ordered = candidates(profiles, sys_oid if isinstance(sys_oid, tuple) else None)
-    bases = sorted({_base(o, t) for p in ordered for o, t, _ in _probes(p)[1]})
-    replies: dict[Oid, tuple[Oid, SnmpValue | None]] = {}
-    for i in range(0, len(bases), _PROBES_PER_REQUEST):
-        chunk = bases[i : i + _PROBES_PER_REQUEST]
-        replies.update(zip(chunk, await client.get_next(ep, chunk), strict=True))
-    for profile in ordered:
-        need_all, probes = _probes(profile)
-        answered = [_answers(o, t, u, replies[_base(o, t)]) for o, t, u in probes]
-        if not (all(answered) if need_all else any(answered)):
-            continue
-        raw = await fetch(client, ep, profile)
-        if decode.total_power(profile, raw) is not None:
-            return profile, raw
-    shown = format_oid(sys_oid) if isinstance(sys_oid, tuple) else "none"
-    raise NoProfileError(
-        f"{ep}: no profile finds power on this device (sysObjectID {shown}); "
-        "add a profile in collector/snmp/profiles/"
-    )
+def _rating(target: SnmpTarget) -> Rating:
+    return Rating(target.rated_w, target.rated_va, target.power_factor)
 
 
 def _result(
-    device_id: str, profile: Profile, raw: decode.RawData, state: CounterState
+    target: SnmpTarget, profile: Profile, raw: decode.RawData, state: CounterState
 ) -> PollResult:
+    device_id = target.device_id
     ts = utcnow()
     samples: list[Sample] = []
 
-    def add(metric: str, value: float, source: str, component: str | None = None) -> None:
-        samples.append(Sample(device_id, ts, metric, value, source, Quality.MEASURED, component))
+    def add(
+        metric: str,
+        value: float,
+        source: str,
+        component: str | None = None,
+        quality: Quality = Quality.MEASURED,
+    ) -> None:
+        samples.append(Sample(device_id, ts, metric, value, source, quality, component))
 
-    found = decode.total_power(profile, raw)
-    if found is None:
+    try:
+        total = device_power(profile, raw, _rating(target))
+    except NoRating as exc:
+        raise SnmpError(f"{device_id}: {exc}") from None
+    if total is None:
         raise NoProfileError(f"{device_id}: profile {profile.name!r} finds no power")
-    spec, rows = found
-    power = sum(row.value for row in rows)
-    add("power_watts", power, spec.source or profile.source)
+    add("power_watts", total.watts, total.source, quality=total.quality)
     for part, row in decode.breakdown_power(profile, raw):
         add("power_watts", row.value, part.source or profile.source, row.component)
     up = decode.uptime_seconds(raw)
-    uptime = up[0] if up else None
+    uptime = state.observe_uptime(up[0] if up else None, time.monotonic())
     energy: float | None = None
     wraps_before, resets_before = state.wraps, state.resets
     counters = decode.energy_counters(profile, raw)
@@ -205,16 +163,19 @@ def _result(
             joules = mono * row.factor * espec.joules_per_unit
             energy += joules
             add("energy_joules_total", joules, profile.source, row.component or profile.name)
-    if up is not None:
-        add("uptime_seconds", up[0], up[1])
+    if up is not None and uptime is not None:
+        add("uptime_seconds", uptime, up[1])
     return PollResult(
         device_id,
         profile.name,
         profile.kind,
-        power,
+        total.watts,
         energy,
         uptime,
         samples,
         wraps=state.wraps - wraps_before,
         resets=state.resets - resets_before,
+        quality=total.quality,
+        derivation=total.derivation,
+        disagreements=state.disagreements,
     )

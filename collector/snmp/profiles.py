@@ -5,6 +5,11 @@ device (sysObjectID prefixes, or objects it answers) and where its power and ene
 numeric OIDs only, the scale that turns a raw value into W or into the counter's unit, and
 the raw values that mean "unsupported" (APC answers -1). Adding a vendor is a new TOML file
 plus a recorded walk for its test, not new code (STYLE.md point 6).
+
+A device that reports no watts (a UPS with only its output load, in %) has an ``[estimate]``
+table instead: power = load x rated W, or load x rated VA x power factor, labelled estimated.
+``never_current`` lists a family's peak, maximum and capacity objects: no power object may
+read them. :func:`check_profiles` loads and validates every shipped profile at start-up.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from pydantic import (
 
 from collector.snmp.snmprec import Oid, format_oid, parse_oid
 from contract.kinds import SnmpKind
-from contract.settings import format_errors
+from contract.settings import ConfigError, format_errors
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 
@@ -94,6 +99,9 @@ class PowerSpec(ObjectSpec):
 
     role: Literal["total", "breakdown"] = "total"
     source: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")
+    fallback_total: bool = Field(
+        False, description="A breakdown whose rows are summed when no total object answers."
+    )
     note: str = ""
 
 
@@ -121,6 +129,19 @@ class EnergySpec(ObjectSpec):
         return JOULES_PER_UNIT[self.unit]
 
 
+class EstimateSpec(_Model):
+    """Power for a device that reports only its output load (%): load x rating.
+
+    ``rated_w`` / ``rated_va`` are the device's own rating objects; a rating set on the target
+    (``rated_w``, ``rated_va``, ``power_factor``) is used when the device has none.
+    """
+
+    load: ObjectSpec
+    rated_w: ObjectSpec | None = None
+    rated_va: ObjectSpec | None = None
+    source: str = Field("ups_output", pattern=r"^[a-z][a-z0-9_]*$")
+
+
 class MatchRules(_Model):
     sys_object_id: list[NumericOid] = Field(default_factory=list)
     answers: list[NumericOid] = Field(
@@ -140,14 +161,30 @@ class Profile(_Model):
         50, description="Lower is tried first among profiles not matched by sysObjectID."
     )
     match: MatchRules = Field(default_factory=MatchRules)
-    power: list[PowerSpec]
+    power: list[PowerSpec] = Field(default_factory=list)
+    estimate: EstimateSpec | None = None
     energy: list[EnergySpec] = Field(default_factory=list)
+    never_current: list[NumericOid] = Field(
+        default_factory=list, description="Peak, maximum and capacity objects of this family."
+    )
     notes: str = ""
 
     @model_validator(mode="after")
     def _has_total(self) -> Profile:
-        if not any(p.role == "total" for p in self.power):
-            raise ValueError("needs at least one [[power]] with role = 'total'")
+        if self.estimate is None and not any(
+            p.role == "total" or p.fallback_total for p in self.power
+        ):
+            raise ValueError(
+                "needs at least one [[power]] with role = 'total' (or fallback_total), "
+                "or [estimate]"
+            )
+        for i, spec in enumerate(self.power):
+            for bad in self.never_current:
+                if _within(spec.oid, bad):
+                    raise ValueError(
+                        f"power.{i}.oid {spec.oid} is a peak/maximum/capacity object "
+                        f"(never_current {bad}), never a current power"
+                    )
         return self
 
     @property
@@ -157,6 +194,11 @@ class Profile(_Model):
     @property
     def breakdowns(self) -> list[PowerSpec]:
         return [p for p in self.power if p.role == "breakdown"]
+
+    @property
+    def fallbacks(self) -> list[PowerSpec]:
+        """Breakdowns that are summed into the total when no total object answers."""
+        return [p for p in self.power if p.role == "breakdown" and p.fallback_total]
 
     def sys_object_match(self, sys_object_id: Oid | None) -> int:
         """Length of the longest matching sysObjectID prefix (0: none matches)."""
@@ -170,8 +212,13 @@ class Profile(_Model):
         return best
 
 
-class ProfileError(ValueError):
-    """A profile file is invalid; the message names the file and the key."""
+def _within(oid: str, prefix: str) -> bool:
+    a, b = parse_oid(oid), parse_oid(prefix)
+    return a[: len(b)] == b
+
+
+class ProfileError(ConfigError, ValueError):
+    """A profile file is invalid; ``source`` is the file, ``problems`` name the keys."""
 
 
 def load_profiles(directory: Path = PROFILES_DIR) -> dict[str, Profile]:
@@ -182,15 +229,29 @@ def load_profiles(directory: Path = PROFILES_DIR) -> dict[str, Profile]:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
             profile = Profile.model_validate(data)
         except tomllib.TOMLDecodeError as exc:
-            raise ProfileError(f"{path}: {exc}") from None
+            raise ProfileError(str(path), [f"TOML syntax: {exc}"]) from None
+        except OSError as exc:
+            raise ProfileError(str(path), [f"cannot read: {exc.strerror}"]) from None
         except ValidationError as exc:
-            raise ProfileError(f"{path}: " + "; ".join(format_errors(exc))) from None
+            raise ProfileError(str(path), format_errors(exc)) from None
         if profile.name in profiles:
-            raise ProfileError(f"{path}: profile name {profile.name!r} is used twice")
+            raise ProfileError(str(path), [f"name: {profile.name!r} is used twice"])
         profiles[profile.name] = profile
     if not profiles:
-        raise ProfileError(f"{directory}: no profile (*.toml) found")
+        raise ProfileError(str(directory), ["no profile (*.toml) found"])
     return profiles
+
+
+def check_profiles(directory: Path | None = None) -> dict[str, Profile]:
+    """Load and validate every profile now (call it at start-up, not at the first poll).
+
+    Raises :class:`ProfileError`, a ``contract.settings.ConfigError`` whose ``source`` is the
+    profile file and whose ``problems`` name the key. The shipped set is cached for the poller.
+    """
+    if directory is None or directory == PROFILES_DIR:
+        default_profiles.cache_clear()
+        return default_profiles()
+    return load_profiles(directory)
 
 
 @functools.cache

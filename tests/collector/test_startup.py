@@ -64,7 +64,8 @@ CASES = [
         '[[snmp.targets]]\ndevice_id = "pdu-a"\nhost = "127.0.0.1"\ncommunity = "public"\n'
         'profile = "apc_rpdu9"\n',
         "",
-        "snmp.targets.0.profile: unknown profile 'apc_rpdu9' (device pdu-a); one of apc_rpdu,",
+        "snmp.targets.0.profile: unknown profile 'apc_rpdu9' (device pdu-a); "
+        "one of apc_cpdu, apc_epdu, apc_rpdu,",
         id="unknown forced profile",
     ),
     pytest.param(

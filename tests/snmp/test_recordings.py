@@ -22,12 +22,23 @@ KIND = {"poe-midspan": "poe_midspan"}
 
 
 def _target(device: dict[str, Any], port: int) -> SnmpTarget:
+    """The device's target; a load-only UPS gets the rating its expected.json entry sets."""
+    rating = device.get("estimate") or {}
     return SnmpTarget(
         device_id=device["name"],
         host="127.0.0.1",
         port=port,
         community=SecretStr(device["snmpsim_community"]),
+        rated_w=rating.get("rated_w"),
+        rated_va=rating.get("rated_va"),
+        power_factor=rating.get("power_factor"),
     )
+
+
+def _rating_args(device: dict[str, Any]) -> list[str]:
+    rating = device.get("estimate") or {}
+    flags = {"rated_w": "--rated-w", "rated_va": "--rated-va", "power_factor": "--power-factor"}
+    return [a for k, f in flags.items() if k in rating for a in (f, str(rating[k]))]
 
 
 @pytest.mark.parametrize("device", DEVICES, ids=[d["name"] for d in DEVICES])
@@ -38,8 +49,15 @@ def test_recording_gives_expected_power_and_energy(
     assert result.error is None
     assert result.kind == KIND.get(device["kind"], device["kind"])
     assert result.power_watts == pytest.approx(device["expected_power_w"], rel=0.01)
+    if "expected_profile" in device:
+        assert result.profile == device["expected_profile"]
     totals = [s for s in result.samples if s.metric == "power_watts" and s.component is None]
     assert [s.value for s in totals] == [result.power_watts]
+    quality = device.get("expected_quality", "measured")
+    assert totals[0].quality == quality == result.quality
+    if quality == "estimated":
+        assert totals[0].source.endswith("_estimated")
+        assert result.derivation is not None and "output load" in result.derivation
     if device["expected_energy_kwh"] is not None:
         assert result.energy_joules == pytest.approx(
             device["expected_energy_kwh"] * 3.6e6, rel=0.01
@@ -158,6 +176,7 @@ def test_veille_collector_poll_command_for_every_recording(
             "--json",
             "--timeout",
             "2",
+            *_rating_args(device),
         ],
         capture_output=True,
         text=True,
@@ -166,5 +185,6 @@ def test_veille_collector_poll_command_for_every_recording(
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["power_watts"] == pytest.approx(device["expected_power_w"], rel=0.01)
+    assert out["quality"] == device.get("expected_quality", "measured")
     if device["expected_energy_kwh"] is not None:
         assert out["energy_kwh"] == pytest.approx(device["expected_energy_kwh"], rel=0.01)
