@@ -32,7 +32,7 @@ Lang = Literal["fr", "en"]
 
 _ENV = Environment(
     loader=PackageLoader("collector.alerts", "templates"),
-    autoescape=select_autoescape(["html"]),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
@@ -107,9 +107,9 @@ class MailChannel:
         msg["To"] = ", ".join(self.to)
         msg["Date"] = formatdate(localtime=False, usegmt=True)
         msg["Message-ID"] = make_msgid(domain="veille")
-        msg["Content-Language"] = self.lang
         msg.set_content(r.text)
         msg.add_alternative(r.html, subtype="html")
+        msg["Content-Language"] = self.lang  # after the parts: set_content clears Content-*
         return msg
 
     def send(self, batch: Batch) -> None:
