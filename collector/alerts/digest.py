@@ -32,12 +32,13 @@ def build_digests(
 ) -> list[Digest]:
     """One digest per domain (or site) that has open violations, sorted by name.
 
-    Resolved events and non-violation events are left out; a key seen twice (opened, then
-    repeated) is listed once, as its latest event.
+    Non-violation events, and violations whose resolution is in ``violations`` too, are left
+    out; a key seen twice (opened, then repeated) is listed once, as its latest event.
     """
+    closed = {e.key for e in violations if e.resolved}
     latest: dict[str, AlertEvent] = {}
     for e in violations:
-        if e.kind in _OPEN and not e.resolved:
+        if e.kind in _OPEN and e.key not in closed:
             prev = latest.get(e.key)
             if prev is None or e.windows_in_row >= prev.windows_in_row:
                 latest[e.key] = e

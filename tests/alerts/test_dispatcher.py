@@ -140,7 +140,7 @@ def test_slow_channel_blocks_neither_the_caller_nor_the_others(
 ) -> None:
     slow, fast = sinks
     slow.delay_seconds = 3
-    d, reg = make(
+    d, _ = make(
         [
             Renamed("slow", WebhookChannel(slow.url, timeout_seconds=10)),
             WebhookChannel(fast.url),
@@ -186,7 +186,7 @@ def test_same_event_is_never_sent_twice_even_across_a_restart(
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     ledger.migrate()
     event = opened("PC-D-04")
-    d, reg = make([WebhookChannel(sink.url)], log=DeliveryLog(ledger.engine))
+    d, _ = make([WebhookChannel(sink.url)], log=DeliveryLog(ledger.engine))
     try:
         d.publish([event, event])
         d.publish([event])  # still queued or in flight: not queued again
@@ -198,7 +198,7 @@ def test_same_event_is_never_sent_twice_even_across_a_restart(
     assert len(sink.received) == 1 and len(sink.received[0].body["events"]) == 1
 
     # restart: a new dispatcher on the same ledger
-    d, reg = make([WebhookChannel(sink.url)], log=DeliveryLog(ledger.engine))
+    d, _ = make([WebhookChannel(sink.url)], log=DeliveryLog(ledger.engine))
     try:
         d.publish([event, resolved(event)])
         assert d.drain(10)
