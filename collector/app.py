@@ -11,7 +11,7 @@ import gc
 import logging
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,8 @@ from collector.model import Sample
 from collector.startup import check_startup
 
 if TYPE_CHECKING:
+    from collector.alerts.dispatcher import Dispatcher
+    from collector.alerts.events import AlertEvent
     from collector.sinks.timeseries import TimeseriesSink
     from collector.snmp.profiles import Profile
 
@@ -67,6 +69,7 @@ class CollectorApp:
         self._snmp_loop: asyncio.AbstractEventLoop | None = None
         self._snmp_thread: threading.Thread | None = None
         self._jobs = BackgroundScheduler(timezone=UTC)
+        self.alerts: Dispatcher | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -78,6 +81,7 @@ class CollectorApp:
         gc.set_threshold(50_000, 20, 100)
         self.profiles = check_startup(cfg, self.inventory)  # refuses a config that cannot work
         self.ledger.migrate()
+        self.start_alerts()
         if cfg.mqtt.embedded:
             self.broker = EmbeddedBroker(cfg.mqtt.host, cfg.mqtt.port)
             self.broker.start()
@@ -119,6 +123,30 @@ class CollectorApp:
         )
         self._jobs.add_job(self.expire, "interval", hours=24, max_instances=1)
         self._jobs.start()
+
+    def start_alerts(self) -> None:
+        """Start the alert dispatcher: one worker per channel of ``[alerts]``."""
+        from collector.alerts.wiring import build_dispatcher
+
+        self.alerts = build_dispatcher(self.cfg, self.metrics.registry, self.ledger.engine)
+        self.alerts.start()
+
+    def schedule_digest(self, source: Callable[[], Sequence[AlertEvent]]) -> None:
+        """Send the morning digest of ``source()`` (the open violations) every day at
+        ``alerts.digest_hour`` in ``policy.timezone``."""
+        from collector.alerts.digest import schedule_digest
+
+        if self.alerts is None:
+            raise RuntimeError("start_alerts() first")
+        a = self.cfg.alerts
+        schedule_digest(
+            self._jobs,
+            self.alerts,
+            source,
+            at=a.digest_time,
+            timezone=self.cfg.policy.timezone,
+            by=a.digest_by,
+        )
 
     def start_snmp(self, targets: Sequence[SnmpTarget]) -> None:
         """Poll ``targets`` on the configured interval, on an asyncio loop of their own."""
@@ -162,6 +190,9 @@ class CollectorApp:
         if self.broker is not None:
             self.broker.stop()
             self.broker = None
+        if self.alerts is not None:
+            self.alerts.stop()
+            self.alerts = None
         self.ledger.close()
 
     # -- callbacks and jobs ---------------------------------------------------------------
@@ -202,6 +233,13 @@ class CollectorApp:
             now - timedelta(days=self.cfg.retention.hourly_days),
         )
         log.info("retention: deleted %d raw rows and %d hourly rows", raw, hourly)
+        from collector.alerts.delivered import DeliveryLog
+
+        # Violations older than the lookback are never evaluated again: nothing to resend.
+        gone = DeliveryLog(self.ledger.engine).prune(
+            now - timedelta(days=self.cfg.retention.raw_days)
+        )
+        log.info("retention: deleted %d alert delivery records", gone)
 
 
 def run_service(config: Path | None) -> int:
