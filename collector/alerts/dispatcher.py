@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry
 from tenacity import (
     Retrying,
     retry_if_exception,
@@ -40,6 +40,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from collector.alerts.counters import DeliveryCounters
 from collector.alerts.delivered import DeliveryLog, DeliveryLogError, Ident
 from collector.alerts.errors import DeliveryError, PermanentDeliveryError
 from collector.alerts.events import AlertEvent, AlertKind, Batch, Digest
@@ -75,29 +76,6 @@ class _Item:
     enqueued: float  # time.monotonic()
 
 
-class _Metrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        r = registry
-        self.delivered = Counter(
-            "veille_alert_deliveries", "Alert events delivered", ["channel"], registry=r
-        )
-        self.failed = Counter(
-            "veille_alert_deliveries_failed",
-            "Alert events in failed delivery attempts (retried or not)",
-            ["channel"],
-            registry=r,
-        )
-        self.dropped = Counter(
-            "veille_alert_deliveries_dropped",
-            "Alert events given up, by reason",
-            ["channel", "reason"],
-            registry=r,
-        )
-        self.depth = Gauge(
-            "veille_alert_queue_batches", "Batches waiting per channel", ["channel"], registry=r
-        )
-
-
 def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, DeliveryError) and not isinstance(exc, PermanentDeliveryError)
 
@@ -129,7 +107,7 @@ class Dispatcher:
         self.delivery_log = delivery_log
         self.retry = retry or RetryPolicy()
         self.digest_channels = frozenset(digest_channels)
-        self.metrics = _Metrics(registry)
+        self.metrics = DeliveryCounters(registry)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._pending: set[tuple[str, str, str]] = set()  # (channel, key, state) queued now

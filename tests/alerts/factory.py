@@ -45,3 +45,33 @@ def resolved(event: AlertEvent, at: datetime | None = None) -> AlertEvent:
         ends_at=at or event.starts_at + timedelta(days=1),
         summary=f"{event.device_id} slept in the next window",
     )
+
+
+def pue_above(datacentre: str = "dc-a", pue: float = 1.92, limit: float = 1.6) -> AlertEvent:
+    return AlertEvent(
+        kind=AlertKind.PUE_ABOVE_LIMIT,
+        key=f"pue:{datacentre}:2026-11-30",
+        datacentre=datacentre,
+        domain="Environnement serveur",
+        site="hotel-de-ville",
+        group="datacentre",
+        severity=Severity.WARNING,
+        summary=f"PUE {pue:.2f} above its limit {limit:.2f} on 2026-11-30",
+        description="facility 1 920 kWh / IT 1 000 kWh, category 1 (UPS output)",
+        starts_at=datetime(2026, 11, 30, tzinfo=UTC),
+    )
+
+
+def silent(device_id: str = "SRV-APP-01") -> AlertEvent:
+    return AlertEvent(
+        kind=AlertKind.DEVICE_SILENT,
+        key=f"silent:{device_id}:2026-11-30T10:00:00+00:00",
+        device_id=device_id,
+        domain="Environnement serveur",
+        site="hotel-de-ville",
+        group="servers",
+        severity=Severity.CRITICAL,
+        summary=f"{device_id} has sent nothing for 2 h",
+        description="last message 2026-11-30 11:00 local time",
+        starts_at=datetime(2026, 11, 30, 10, tzinfo=UTC),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from collector.alerts.alertmanager import AlertmanagerChannel
 from collector.alerts.errors import DeliveryError
 from collector.alerts.events import Batch
-from tests.alerts.factory import opened, resolved
+from tests.alerts.factory import opened, pue_above, resolved, silent
 from tests.servers import _Alertmanager, free_port
 
 pytestmark = pytest.mark.integration
@@ -66,3 +67,18 @@ def test_unreachable_alertmanager_is_a_delivery_error() -> None:
     channel = AlertmanagerChannel(f"http://127.0.0.1:{free_port()}", timeout_seconds=2)
     with pytest.raises(DeliveryError, match=r"alertmanager: cannot reach http://127\.0\.0\.1:"):
         channel.send(Batch((opened(),)))
+
+
+def test_pue_and_silent_device_alerts_carry_their_own_names(alertmanager: _Alertmanager) -> None:
+    now = datetime.now(UTC)
+    pue = replace(pue_above("dc-am"), starts_at=now - timedelta(hours=1))
+    quiet = replace(silent("SRV-AM-01"), starts_at=now - timedelta(hours=1))
+    AlertmanagerChannel(alertmanager.url).send(Batch((pue, quiet)))
+    with urllib.request.urlopen(f"{alertmanager.url}/api/v2/alerts", timeout=10) as resp:
+        body = json.load(resp)
+    [got_pue] = [a for a in body if a["labels"].get("datacentre") == "dc-am"]
+    assert got_pue["labels"]["alertname"] == "VeillePueAboveLimit"
+    assert "violation" not in got_pue["labels"] and "device_id" not in got_pue["labels"]
+    [got_quiet] = alerts(alertmanager.url, "SRV-AM-01")
+    assert got_quiet["labels"]["alertname"] == "VeilleDeviceSilent"
+    assert got_quiet["labels"]["severity"] == "critical"

@@ -17,7 +17,7 @@ from collector.alerts.digest import build_digests
 from collector.alerts.errors import DeliveryError, PermanentDeliveryError
 from collector.alerts.events import Batch
 from collector.alerts.mail import MailChannel
-from tests.alerts.factory import opened, resolved
+from tests.alerts.factory import opened, pue_above, resolved, silent
 from tests.alerts.smtp_server import PASSWORD, USER, Mailbox, smtp_server
 
 pytestmark = pytest.mark.integration
@@ -139,3 +139,37 @@ def test_digest_subject_per_domain_in_english(mailbox: Mailbox) -> None:
     assert msg["Subject"] == (
         "[veille] 1 device(s) out of sleep policy – domain Environnement utilisateur – 2026-12-01"
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "subjects"),
+    [
+        (
+            "fr",
+            ["[veille] PUE au-dessus de sa limite : dc-a", "[veille] Équipement muet : SRV-APP-01"],
+        ),
+        (
+            "en",
+            ["[veille] PUE above its limit: dc-a", "[veille] Device stopped reporting: SRV-APP-01"],
+        ),
+    ],
+)
+def test_pue_and_silent_device_notices(mailbox: Mailbox, lang: str, subjects: list[str]) -> None:
+    n = len(mailbox.messages)
+    mail = channel(mailbox, lang)
+    mail.send(Batch((pue_above(),)))
+    mail.send(Batch((silent(),)))
+    got = mailbox.wait_for(n + 2)[n:]
+    assert [m["Subject"] for m in got] == subjects
+    text, _ = parts(got[0])
+    assert "facility 1 920 kWh / IT 1 000 kWh, category 1 (UPS output)" in text
+
+
+def test_several_events_in_one_message(mailbox: Mailbox) -> None:
+    n = len(mailbox.messages)
+    channel(mailbox, "fr").send(Batch((opened("PC-1", windows_in_row=3), silent())))
+    msg = mailbox.wait_for(n + 1)[n]
+    assert msg["Subject"] == "[veille] 2 alertes"
+    text, _ = parts(msg)
+    assert "Récidive (3 fenêtres de suite) – PC-1" in text
+    assert "Équipement muet – SRV-APP-01" in text
