@@ -127,6 +127,9 @@ class Dispatcher:
         for w in self.workers.values():
             if w.thread is not None:
                 w.thread.join(timeout)
+            close = getattr(w.channel, "close", None)  # channels holding a connection (MQTT)
+            if callable(close):
+                close()
             left = w.queue.qsize()
             if left:
                 log.warning("alerts: %s: %d batch(es) left at shutdown", w.channel.name, left)
