@@ -11,7 +11,7 @@ timezone-aware UTC.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -149,7 +149,6 @@ class Batch:
 
     events: tuple[AlertEvent, ...]
     digest: Digest | None = None
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __len__(self) -> int:
         return len(self.events)

@@ -1,8 +1,10 @@
 """The one place alert channels speak HTTP: POST a JSON body, turn every failure into
 :class:`~collector.alerts.errors.DeliveryError`.
 
-Error messages name the channel, the server (scheme, host, port and path: never the query
-string or user info, which may carry a token) and the HTTP status; never a request header.
+Redirects are not followed (a 3xx is a permanent error): the bearer token must never travel to
+a host the configuration did not name. Error messages name the channel, the server (scheme,
+host, port and path: never the query string or user info, which may carry a token) and the HTTP
+status; never a request header.
 """
 
 from __future__ import annotations
@@ -15,10 +17,18 @@ from urllib.parse import urlsplit
 
 from collector.alerts.errors import DeliveryError, PermanentDeliveryError
 
-JsonValue = object  # what json.dumps accepts; checked by json itself
-
 #: Statuses worth retrying: the request was fine, the server was not (or asked us to wait).
 _RETRYABLE = frozenset({408, 425, 429})
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: urllib would carry the Authorization header to the new host."""
+
+    def redirect_request(self, *_args: object, **_kw: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def safe_url(url: str) -> str:
@@ -32,7 +42,7 @@ def safe_url(url: str) -> str:
 def post_json(
     channel: str,
     url: str,
-    body: JsonValue,
+    body: object,
     *,
     headers: Mapping[str, str] | None = None,
     timeout: float = 10.0,
@@ -45,13 +55,13 @@ def post_json(
         req.add_header(name, value)
     where = safe_url(url)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with _OPENER.open(req, timeout=timeout) as resp:
             return int(resp.status)
     except urllib.error.HTTPError as exc:
         detail = exc.read(300).decode(errors="replace").strip()
         exc.close()
         msg = f"{channel}: {where} answered HTTP {exc.code}: {detail}"
-        if 400 <= exc.code < 500 and exc.code not in _RETRYABLE:
+        if 300 <= exc.code < 500 and exc.code not in _RETRYABLE:
             raise PermanentDeliveryError(msg) from None
         raise DeliveryError(msg) from None
     except (urllib.error.URLError, OSError) as exc:

@@ -28,6 +28,7 @@ class Sink:
     fail: int = 0
     status: int = 503
     delay_seconds: float = 0.0
+    location: str | None = None  # sent with a failing status (redirect tests)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_for(self, n: int, timeout: float = 10.0) -> list[Received]:
@@ -45,6 +46,12 @@ def http_sink() -> Iterator[Sink]:
     sink = Sink()
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with sink.lock:
+                sink.received.append(Received(self.path, dict(self.headers.items()), None))
+            self.send_response(200)
+            self.end_headers()
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
@@ -59,6 +66,8 @@ def http_sink() -> Iterator[Sink]:
                         Received(self.path, dict(self.headers.items()), json.loads(raw))
                     )
             self.send_response(sink.status if failing else 204)
+            if failing and sink.location:
+                self.send_header("Location", sink.location)
             self.end_headers()
 
         def log_message(self, *_args: Any) -> None:

@@ -74,3 +74,12 @@ def test_url_credentials_and_query_stay_out_of_errors() -> None:
     message = str(exc.value)
     assert f"http://127.0.0.1:{port}/hook" in message
     assert "hunter2" not in message and "abc" not in message
+
+
+def test_redirect_is_not_followed_so_the_token_stays_home() -> None:
+    with http_sink() as home, http_sink() as elsewhere:
+        home.fail, home.status, home.location = 1, 302, elsewhere.url
+        channel = WebhookChannel(home.url, token=SecretStr("s3cr3t-t0ken"))
+        with pytest.raises(PermanentDeliveryError, match="HTTP 302"):
+            channel.send(Batch((opened(),)))
+        assert elsewhere.received == []
