@@ -15,7 +15,8 @@ violations re-asserted on every analysis run, without deduplication.
 On ``/metrics`` (counts of events; a digest counts its events):
 ``veille_alert_deliveries_total{channel}`` delivered, ``veille_alert_deliveries_failed_total
 {channel}`` in failed attempts, ``veille_alert_deliveries_dropped_total{channel,reason}`` given
-up (``queue_full``, ``retries_exhausted``, ``expired``, ``refused``, ``channel_error``), and
+up (``queue_full``, ``retries_exhausted``, ``expired``, ``refused``, ``channel_error``,
+``shutdown``), and
 ``veille_alert_queue_batches{channel}``.
 """
 
@@ -273,7 +274,9 @@ class Dispatcher:
             self._drop(name, "refused", item, exc)
             return
         except DeliveryError as exc:
-            self._drop(name, "retries_exhausted", item, exc)
+            # At shutdown the batch is not recorded either: it is sent again after the restart.
+            reason = "shutdown" if self._stop.is_set() else "retries_exhausted"
+            self._drop(name, reason, item, exc)
             return
         except Exception as exc:  # a channel bug must not kill its worker; no text: may hold data
             self.metrics.failed.labels(name).inc(n)

@@ -326,3 +326,41 @@ def test_mqtt_broker_outage_is_ridden_out_by_retries(tmp_path: Path) -> None:
         )
         == 0
     )
+
+
+def test_batches_older_than_max_age_are_dropped_as_expired(sinks: tuple[Sink, Sink]) -> None:
+    slow, _ = sinks
+    slow.delay_seconds = 1.5
+    retry = RetryPolicy(max_attempts=3, max_age_seconds=1.0, initial_seconds=0.05)
+    d, reg = make([WebhookChannel(slow.url, timeout_seconds=10)], retry=retry)
+    try:
+        d.publish([opened("PC-E-01")])
+        time.sleep(0.2)  # the first is in flight
+        d.publish([opened("PC-E-02")])  # waits 1.3 s behind it: too old when its turn comes
+        assert d.drain(10)
+    finally:
+        d.stop()
+    assert [r.body["events"][0]["device_id"] for r in slow.received] == ["PC-E-01"]
+    expired = value(
+        reg, "veille_alert_deliveries_dropped_total", channel="webhook", reason="expired"
+    )
+    assert expired == 1
+
+
+def test_stop_interrupts_the_backoff(sinks: tuple[Sink, Sink]) -> None:
+    sink, _ = sinks
+    sink.fail = 100
+    retry = RetryPolicy(
+        max_attempts=50, max_age_seconds=600, initial_seconds=30, max_wait_seconds=60
+    )
+    d, reg = make([WebhookChannel(sink.url)], retry=retry)
+    d.publish([opened("PC-S-01")])
+    time.sleep(0.3)  # first attempt failed, now waiting 30 s
+    t0 = time.monotonic()
+    d.stop()
+    assert time.monotonic() - t0 < 2
+    assert not d.workers["webhook"].thread.is_alive()  # type: ignore[union-attr]
+    shutdown = value(
+        reg, "veille_alert_deliveries_dropped_total", channel="webhook", reason="shutdown"
+    )
+    assert shutdown == 1
