@@ -10,17 +10,16 @@ not acknowledged within the timeout is a :class:`DeliveryError` (the dispatcher 
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from collector.alerts.errors import DeliveryError
 from collector.alerts.events import Batch
 from collector.alerts.payload import batch_json, event_json
 from collector.config import MqttSettings
+from contract.mqtt import make_client
 
 
 class MqttTopicChannel:
@@ -46,22 +45,14 @@ class MqttTopicChannel:
         self.timeout = timeout_seconds
         self._connected = threading.Event()
         self._started = False
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"{settings.client_id}-alerts",
-            protocol=mqtt.MQTTv311,
+        self.client = make_client(
+            f"{settings.client_id}-alerts",
+            protocol="3.1.1",
+            persistent=False,
+            username=settings.username,
+            password=settings.password,
+            tls=settings.tls,
         )
-        if settings.username:
-            pw = settings.password.get_secret_value() if settings.password else None
-            self.client.username_pw_set(settings.username, pw)
-        if settings.tls:
-            tls = settings.tls
-            self.client.tls_set(
-                ca_certs=str(tls.ca_file) if tls.ca_file else None,
-                certfile=str(tls.cert_file) if tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls.key_file else None,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
         self.client.reconnect_delay_set(min_delay=1, max_delay=60)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

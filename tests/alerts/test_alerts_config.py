@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from agent.settings import ConfigError
 from collector.alerts.wiring import build_dispatcher
 from collector.config import load_config
+from contract.settings import ConfigError
 
 FULL = """
 [alerts]
