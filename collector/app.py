@@ -11,7 +11,7 @@ import gc
 import logging
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,8 +31,7 @@ from collector.model import Sample
 from collector.startup import check_startup
 
 if TYPE_CHECKING:
-    from collector.alerts.dispatcher import Dispatcher
-    from collector.alerts.events import AlertEvent
+    from collector.alerts.service import AlertService
     from collector.sinks.timeseries import TimeseriesSink
     from collector.snmp.profiles import Profile
 
@@ -69,7 +68,7 @@ class CollectorApp:
         self._snmp_loop: asyncio.AbstractEventLoop | None = None
         self._snmp_thread: threading.Thread | None = None
         self._jobs = BackgroundScheduler(timezone=UTC)
-        self.alerts: Dispatcher | None = None
+        self.alerts: AlertService | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -122,31 +121,18 @@ class CollectorApp:
             next_run_time=datetime.now(UTC) + timedelta(seconds=5),
         )
         self._jobs.add_job(self.expire, "interval", hours=24, max_instances=1)
+        if self.alerts is not None:
+            self.alerts.schedule(self._jobs)
         self._jobs.start()
 
     def start_alerts(self) -> None:
         """Start the alert dispatcher: one worker per channel of ``[alerts]``."""
+        from collector.alerts.service import AlertService
         from collector.alerts.wiring import build_dispatcher
 
-        self.alerts = build_dispatcher(self.cfg, self.metrics.registry, self.ledger.engine)
+        dispatcher = build_dispatcher(self.cfg, self.metrics.registry, self.ledger.engine)
+        self.alerts = AlertService(self.cfg, self.ledger, self.inventory, dispatcher)
         self.alerts.start()
-
-    def schedule_digest(self, source: Callable[[], Sequence[AlertEvent]]) -> None:
-        """Send the morning digest of ``source()`` (the open violations) every day at
-        ``alerts.digest_hour`` in ``policy.timezone``."""
-        from collector.alerts.digest import schedule_digest
-
-        if self.alerts is None:
-            raise RuntimeError("start_alerts() first")
-        a = self.cfg.alerts
-        schedule_digest(
-            self._jobs,
-            self.alerts,
-            source,
-            at=a.digest_time,
-            timezone=self.cfg.policy.timezone,
-            by=a.digest_by,
-        )
 
     def start_snmp(self, targets: Sequence[SnmpTarget]) -> None:
         """Poll ``targets`` on the configured interval, on an asyncio loop of their own."""
@@ -224,7 +210,9 @@ class CollectorApp:
 
         now = now or datetime.now(UTC)
         start = now - timedelta(hours=self.cfg.analysis.lookback_hours)
-        recompute(self.ledger, self.inventory, self.cfg, start=start, end=now, now=now)
+        job = recompute(self.ledger, self.inventory, self.cfg, start=start, end=now, now=now)
+        if self.alerts is not None:
+            self.alerts.on_analysis(job.events, now)
 
     def expire(self) -> None:
         now = datetime.now(UTC)

@@ -4,7 +4,9 @@ An open alert is posted with ``endsAt`` = now + ``ttl_seconds`` and is kept aliv
 :meth:`~collector.alerts.dispatcher.Dispatcher.refresh` on every analysis run (as Prometheus
 does), so an alert whose collector died ends by itself. A resolution posts the same labels with
 ``endsAt`` = the time the device complied, which resolves the alert at once. Alertmanager
-deduplicates by labels, so posting an open alert again never notifies twice.
+deduplicates by labels, so posting an open alert again never notifies twice; for the same
+reason a resolution must carry exactly the labels of the alert it ends (severity included),
+or it is another alert and the open one stays.
 """
 
 from __future__ import annotations

@@ -41,9 +41,9 @@ def test_app_delivers_alerts_and_serves_their_metrics(
         try:
             assert app.alerts is not None
             event = opened("PC-APP-01", window_start=datetime.now(UTC) - timedelta(hours=2))
-            app.alerts.publish([event])
+            app.alerts.dispatcher.publish([event])
             sink.wait_for(1)
-            assert app.alerts.drain(10)
+            assert app.alerts.dispatcher.drain(10)
             assert len(alerts(alertmanager.url, "PC-APP-01")) == 1
             url = f"http://127.0.0.1:{app.metrics_port}/metrics"
             with urllib.request.urlopen(url, timeout=5) as resp:
@@ -52,14 +52,16 @@ def test_app_delivers_alerts_and_serves_their_metrics(
             assert 'veille_alert_deliveries_total{channel="alertmanager"} 1.0' in page
             assert 'veille_sleep_violation_open{device_id="PC-APP-01"' in page
 
-            app.alerts.publish([resolved(event, at=datetime.now(UTC) - timedelta(seconds=1))])
+            app.alerts.dispatcher.publish(
+                [resolved(event, at=datetime.now(UTC) - timedelta(seconds=1))]
+            )
             sink.wait_for(2)
-            assert app.alerts.drain(10)
+            assert app.alerts.dispatcher.drain(10)
             assert alerts(alertmanager.url, "PC-APP-01") == []
             with urllib.request.urlopen(url, timeout=5) as resp:
                 assert "PC-APP-01" not in resp.read().decode()
 
-            app.schedule_digest(list)
+            app.alerts.schedule(app._jobs)
             [job] = [j for j in app._jobs.get_jobs() if j.id == "alerts-digest"]
             fire = job.trigger.get_next_fire_time(None, datetime(2026, 12, 1, 12, tzinfo=UTC))
             assert fire == datetime(2026, 12, 2, 6, 30, tzinfo=UTC)  # 07:30 in Paris
