@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from collector.alerts.events import AlertEvent, Batch
 from collector.alerts.http import post_json
 
+CHUNK = 500  # alerts per POST
+
 
 def _iso(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -67,6 +69,8 @@ class AlertmanagerChannel:
         return alert
 
     def send(self, batch: Batch) -> None:
-        if batch.events:
-            body = [self.payload(e) for e in batch.events]
+        # A refresh carries every open violation: post it in bounded requests.
+        events = batch.events
+        for i in range(0, len(events), CHUNK):
+            body = [self.payload(e) for e in events[i : i + CHUNK]]
             post_json(self.name, self.url, body, timeout=self.timeout)

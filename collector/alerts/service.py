@@ -6,6 +6,7 @@ the open ones make the digest. Reads the ledger; the only glue between analysis 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from collector.alerts.digest import schedule_digest
 from collector.alerts.dispatcher import Dispatcher
 from collector.alerts.events import AlertEvent
+from collector.alerts.gauge import ViolationGauge
 from collector.alerts.violations import alert_events, open_events
 from collector.config import CollectorConfig
 from collector.inventory import Inventory
@@ -87,6 +89,17 @@ class AlertService:
             timezone=self.cfg.policy.timezone,
             by=a.digest_by,
         )
+
+    def where(self, events: Sequence[AlertEvent]) -> str:
+        """One line for people: how many events of which kind went to which channels."""
+        kinds = Counter(str(e.kind) for e in events)
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"
+        line = f"{len(events)} alert events ({counts}) → {', '.join(self.dispatcher.workers)}"
+        gauge = self.dispatcher.workers.get("gauge")
+        if gauge is not None and isinstance(gauge.channel, ViolationGauge):
+            n = len(gauge.channel.open_devices())
+            line += f"; veille_sleep_violation_open on /metrics: {n} devices"
+        return line
 
     def start(self) -> None:
         self.dispatcher.start()

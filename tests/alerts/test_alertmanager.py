@@ -82,3 +82,19 @@ def test_pue_and_silent_device_alerts_carry_their_own_names(alertmanager: _Alert
     [got_quiet] = alerts(alertmanager.url, "SRV-AM-01")
     assert got_quiet["labels"]["alertname"] == "VeilleDeviceSilent"
     assert got_quiet["labels"]["severity"] == "critical"
+
+
+def test_a_large_refresh_is_posted_in_chunks(alertmanager: _Alertmanager) -> None:
+    now = datetime.now(UTC)
+    many = tuple(
+        opened(f"PC-BULK-{i:04d}", window_start=now - timedelta(hours=2)) for i in range(1203)
+    )
+    AlertmanagerChannel(alertmanager.url).send(Batch(many))
+    with urllib.request.urlopen(f"{alertmanager.url}/api/v2/alerts", timeout=10) as resp:
+        body = json.load(resp)
+    bulk = {
+        a["labels"]["device_id"]
+        for a in body
+        if a["labels"].get("device_id", "").startswith("PC-BULK-")
+    }
+    assert bulk == {e.device_id for e in many}
