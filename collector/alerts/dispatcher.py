@@ -8,16 +8,19 @@ calls the channel's ``send(batch)``, retries a :class:`DeliveryError` with expon
 it again.
 
 Routing: plain ``violation_opened`` events reach the digest channels (e-mail by default) only
-through the morning digest; repeat offenders, resolutions, PUE and silent-device events go out at
-once everywhere. Stateful channels (Alertmanager, the gauge) also get :meth:`refresh`, the open
-violations re-asserted on every analysis run, without deduplication.
+through the morning digest, and a resolution reaches them only if they announced the violation
+(in a digest or as a repeat offender); repeat offenders, resolutions, PUE and silent-device
+events go out at once everywhere. Stateful channels (Alertmanager, the gauge) also get
+:meth:`refresh`, the open violations re-asserted on every analysis run, without deduplication.
 
 On ``/metrics`` (counts of events; a digest counts its events):
 ``veille_alert_deliveries_total{channel}`` delivered, ``veille_alert_deliveries_failed_total
 {channel}`` in failed attempts, ``veille_alert_deliveries_dropped_total{channel,reason}`` given
 up (``queue_full``, ``retries_exhausted``, ``expired``, ``refused``, ``channel_error``,
-``shutdown``), and
-``veille_alert_queue_batches{channel}``.
+``shutdown``), and ``veille_alert_queue_batches{channel}``.
+
+``publish`` is meant to be called from one thread at a time (the analysis job, which runs one
+instance at a time): two concurrent calls could both queue the same new event.
 """
 
 from __future__ import annotations
@@ -151,6 +154,8 @@ class Dispatcher:
         """Queue new events for every channel that has not delivered them; never blocks."""
         for name, w in self.workers.items():
             wanted = [e for e in events if self._routes(name, e)]
+            if name in self.digest_channels:
+                wanted = self._announced_only(name, wanted)
             self._enqueue(w, Batch(tuple(self._fresh(name, wanted))), dedupe=True)
 
     def publish_digest(self, digest: Digest) -> None:
@@ -159,7 +164,9 @@ class Dispatcher:
             if not self._fresh_idents(name, [(digest.key, "sent")]):
                 continue
             batch = Batch(digest.events, digest=digest)
-            self._enqueue(self.workers[name], batch, dedupe=True, idents=((digest.key, "sent"),))
+            # its violations count as announced on this channel (their resolution will follow)
+            idents = ((digest.key, "sent"), *((e.key, e.state) for e in digest.events))
+            self._enqueue(self.workers[name], batch, dedupe=True, idents=idents)
 
     def refresh(self, open_events: Sequence[AlertEvent]) -> None:
         """Re-assert open alerts on the stateful channels (no deduplication, nothing recorded)."""
@@ -171,6 +178,22 @@ class Dispatcher:
         if channel in self.digest_channels and e.kind is AlertKind.VIOLATION_OPENED:
             return e.repeat_offender
         return True
+
+    def _announced_only(self, channel: str, events: list[AlertEvent]) -> list[AlertEvent]:
+        """Drop resolutions of violations this channel never announced (resolved before the
+        digest): a "complies again" notice about something never reported is noise."""
+        resolved = [e for e in events if e.kind is AlertKind.VIOLATION_RESOLVED]
+        if not resolved or self.delivery_log is None:
+            return events
+        asked = [(e.key, s) for e in resolved for s in ("open", "repeated")]
+        try:
+            told = {k for k, _ in self.delivery_log.delivered(channel, asked)}
+        except DeliveryLogError as exc:
+            log.warning("alerts: %s: cannot check past deliveries: %s", channel, exc)
+            return events
+        with self._lock:
+            told |= {k for c, k, _ in self._pending if c == channel}
+        return [e for e in events if e.kind is not AlertKind.VIOLATION_RESOLVED or e.key in told]
 
     def _fresh(self, channel: str, events: list[AlertEvent]) -> list[AlertEvent]:
         fresh = set(self._fresh_idents(channel, [(e.key, e.state) for e in events]))

@@ -364,3 +364,28 @@ def test_stop_interrupts_the_backoff(sinks: tuple[Sink, Sink]) -> None:
         reg, "veille_alert_deliveries_dropped_total", channel="webhook", reason="shutdown"
     )
     assert shutdown == 1
+
+
+def test_digest_channels_hear_of_a_resolution_only_if_they_were_told(
+    sinks: tuple[Sink, Sink], tmp_path: Path
+) -> None:
+    digest_hook, live_hook = sinks
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    ledger.migrate()
+    quick, told = opened("PC-T-01"), opened("PC-T-02", windows_in_row=3)
+    d, _ = make(
+        [Renamed("digesthook", WebhookChannel(digest_hook.url)), WebhookChannel(live_hook.url)],
+        log=DeliveryLog(ledger.engine),
+        digest_channels=["digesthook"],
+    )
+    try:
+        d.publish([quick, told])
+        assert d.drain(10)
+        d.publish([resolved(quick), resolved(told)])  # quick was never in a digest
+        assert d.drain(10)
+    finally:
+        d.stop()
+        ledger.close()
+    got = [[(e["device_id"], e["state"]) for e in r.body["events"]] for r in digest_hook.received]
+    assert got == [[("PC-T-02", "repeated")], [("PC-T-02", "resolved")]]
+    assert len(live_hook.received) == 2 and len(live_hook.received[1].body["events"]) == 2
