@@ -45,6 +45,7 @@ from tenacity import (
 )
 
 from collector.alerts.counters import DeliveryCounters
+from collector.alerts.dedupe import Deduper
 from collector.alerts.delivered import DeliveryLog, DeliveryLogError, Ident
 from collector.alerts.errors import DeliveryError, PermanentDeliveryError
 from collector.alerts.events import AlertEvent, AlertKind, Batch, Digest
@@ -112,9 +113,8 @@ class Dispatcher:
         self.retry = retry or RetryPolicy()
         self.digest_channels = frozenset(digest_channels)
         self.metrics = DeliveryCounters(registry)
+        self.dedupe = Deduper(delivery_log)
         self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._pending: set[tuple[str, str, str]] = set()  # (channel, key, state) queued now
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -155,13 +155,13 @@ class Dispatcher:
         for name, w in self.workers.items():
             wanted = [e for e in events if self._routes(name, e)]
             if name in self.digest_channels:
-                wanted = self._announced_only(name, wanted)
-            self._enqueue(w, Batch(tuple(self._fresh(name, wanted))), dedupe=True)
+                wanted = self.dedupe.announced_only(name, wanted)
+            self._enqueue(w, Batch(tuple(self.dedupe.fresh(name, wanted))), dedupe=True)
 
     def publish_digest(self, digest: Digest) -> None:
         """Queue a digest for the digest channels (once per digest key and channel)."""
         for name in sorted(self.digest_channels & self.workers.keys()):
-            if not self._fresh_idents(name, [(digest.key, "sent")]):
+            if not self.dedupe.fresh_idents(name, [(digest.key, "sent")]):
                 continue
             batch = Batch(digest.events, digest=digest)
             # its violations count as announced on this channel (their resolution will follow)
@@ -179,45 +179,6 @@ class Dispatcher:
             return e.repeat_offender
         return True
 
-    def _announced_only(self, channel: str, events: list[AlertEvent]) -> list[AlertEvent]:
-        """Drop resolutions of violations this channel never announced (resolved before the
-        digest): a "complies again" notice about something never reported is noise."""
-        resolved = [e for e in events if e.kind is AlertKind.VIOLATION_RESOLVED]
-        if not resolved or self.delivery_log is None:
-            return events
-        asked = [(e.key, s) for e in resolved for s in ("open", "repeated")]
-        try:
-            told = {k for k, _ in self.delivery_log.delivered(channel, asked)}
-        except DeliveryLogError as exc:
-            log.warning("alerts: %s: cannot check past deliveries: %s", channel, exc)
-            return events
-        with self._lock:
-            told |= {k for c, k, _ in self._pending if c == channel}
-        return [e for e in events if e.kind is not AlertKind.VIOLATION_RESOLVED or e.key in told]
-
-    def _fresh(self, channel: str, events: list[AlertEvent]) -> list[AlertEvent]:
-        fresh = set(self._fresh_idents(channel, [(e.key, e.state) for e in events]))
-        out, seen = [], set()
-        for e in events:
-            ident = (e.key, e.state)
-            if ident in fresh and ident not in seen:
-                seen.add(ident)
-                out.append(e)
-        return out
-
-    def _fresh_idents(self, channel: str, idents: list[Ident]) -> list[Ident]:
-        with self._lock:
-            idents = [i for i in idents if (channel, *i) not in self._pending]
-        if self.delivery_log is None or not idents:
-            return idents
-        try:
-            done = self.delivery_log.delivered(channel, idents)
-        except DeliveryLogError as exc:
-            # Sending twice beats never sending a resolution: go on without the log.
-            log.warning("alerts: %s: cannot check past deliveries: %s", channel, exc)
-            return idents
-        return [i for i in idents if i not in done]
-
     def _enqueue(
         self, w: _Worker, batch: Batch, *, dedupe: bool, idents: tuple[Ident, ...] | None = None
     ) -> None:
@@ -234,8 +195,7 @@ class Dispatcher:
             log.error("alerts: %s: queue full, %d event(s) dropped", name, len(batch))
             return
         if dedupe:
-            with self._lock:
-                self._pending.update((name, *i) for i in idents)
+            self.dedupe.queued(name, idents)
         self.metrics.depth.labels(name).set(w.queue.qsize())
 
     # -- workers --------------------------------------------------------------------------
@@ -250,8 +210,7 @@ class Dispatcher:
                 self._deliver(w.channel, item)
             finally:
                 if item.dedupe:
-                    with self._lock:
-                        self._pending.difference_update((w.channel.name, *i) for i in item.idents)
+                    self.dedupe.done(w.channel.name, item.idents)
                 self.metrics.depth.labels(w.channel.name).set(w.queue.qsize())
                 w.queue.task_done()
 
