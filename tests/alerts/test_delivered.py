@@ -58,3 +58,15 @@ def test_missing_table_is_a_delivery_log_error(tmp_path: Path) -> None:
     with pytest.raises(DeliveryLogError, match="alert_deliveries: write failed"):
         DeliveryLog(bare.engine).record("email", [("k", "open")], datetime.now(UTC))
     bare.close()
+
+
+def test_migration_matches_the_table_definition(ledger: Ledger) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from collector.ledger.tables import metadata
+
+    with ledger.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    mine = [d for d in diffs if "alert_deliveries" in repr(d)]
+    assert mine == []
