@@ -1,6 +1,8 @@
 """The collector's alerts: after each analysis run, the changes of state of the violations go
 to the dispatcher, and the open ones are re-asserted on the stateful channels; every morning
 the open ones make the digest. Reads the ledger; the only glue between analysis and alerts.
+After a restart, the first run replays the period's changes (deduplicated), so nothing that
+was still queued at shutdown is lost.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class AlertService:
         self.inventory = inventory
         self.dispatcher = dispatcher
         self.tz = ZoneInfo(cfg.policy.timezone)
+        self._replayed = False
 
     def _sites(self) -> dict[str, str]:
         return {d.device_id: d.site for d in self.ledger.devices() if d.site}
@@ -47,7 +50,16 @@ class AlertService:
         return self.ledger.violations(since, now)
 
     def on_analysis(self, changes: Sequence[ViolationEvent], now: datetime) -> list[AlertEvent]:
-        """Publish the alerts of ``changes``, refresh the open ones; returns what was published."""
+        """Publish the alerts of ``changes``, refresh the open ones; returns what was published.
+
+        The first run after start-up publishes every change of the analysis period instead:
+        what was queued but not delivered when the collector stopped goes out now, and what
+        was delivered is filtered out by ``alert_deliveries``.
+        """
+        if not self._replayed:
+            self._replayed = True
+            since = now - timedelta(hours=self.cfg.analysis.lookback_hours) - timedelta(days=1)
+            changes = self.ledger.violation_events(since, now + timedelta(microseconds=1))
         records = self._recent(now)
         by_key = {r.key: r for r in records}
         for c in changes:

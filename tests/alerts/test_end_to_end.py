@@ -138,3 +138,46 @@ def test_violator_then_compliance_reaches_every_channel(
             service.stop()
     assert len(hook.received) == 2 and len(box.messages) == 2
     assert registry.get_sample_value("veille_alert_deliveries_total", {"channel": "email"}) == 2
+
+
+def test_events_queued_at_shutdown_go_out_after_the_restart(ledger: Ledger) -> None:
+    cfg = CollectorConfig()
+    inv = Inventory([Device(id="pc-1", kind="desktop", policy_group="workstations")])
+    ledger.store(Device1().awake_evening(MONDAY))
+    now = MONDAY + timedelta(hours=18)
+    job = recompute(ledger, inv, cfg, start=now - timedelta(hours=48), end=now, now=now)
+    assert len(job.events) == 1
+    with http_sink() as hook:
+        retry = RetryPolicy(max_attempts=2, initial_seconds=0.05)
+
+        def service() -> AlertService:
+            d = Dispatcher(
+                [WebhookChannel(hook.url)],
+                registry=CollectorRegistry(),
+                delivery_log=DeliveryLog(ledger.engine),
+                retry=retry,
+            )
+            return AlertService(cfg, ledger, inv, d)
+
+        first = service()  # never started: its queue is lost at "shutdown"
+        first.on_analysis(job.events, now)
+        first.stop()
+        assert hook.received == []
+
+        second = service()
+        second.start()
+        try:
+            second.on_analysis([], now + timedelta(minutes=5))  # first run: replays the period
+            assert second.dispatcher.drain(10)
+            second.on_analysis([], now + timedelta(minutes=10))
+            assert second.dispatcher.drain(10)
+        finally:
+            second.stop()
+        third = service()
+        third.start()
+        try:
+            third.on_analysis([], now + timedelta(minutes=15))  # replays, all delivered already
+            assert third.dispatcher.drain(10)
+        finally:
+            third.stop()
+    assert [[e["kind"] for e in r.body["events"]] for r in hook.received] == [["violation_opened"]]
