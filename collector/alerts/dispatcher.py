@@ -113,6 +113,10 @@ class Dispatcher:
         self.retry = retry or RetryPolicy()
         self.digest_channels = frozenset(digest_channels)
         self.metrics = DeliveryCounters(registry)
+        for name in self.workers:  # every channel shows on /metrics from the start, at 0
+            self.metrics.delivered.labels(name)
+            self.metrics.failed.labels(name)
+            self.metrics.depth.labels(name).set(0)
         self.dedupe = Deduper(delivery_log)
         self._stop = threading.Event()
 

@@ -40,6 +40,12 @@ def test_app_delivers_alerts_and_serves_their_metrics(
         app.start(jobs=False)
         try:
             assert app.alerts is not None
+            url = f"http://127.0.0.1:{app.metrics_port}/metrics"
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                before = resp.read().decode()
+            for channel in ("webhook", "alertmanager", "gauge"):  # at 0 before any event
+                assert f'veille_alert_deliveries_total{{channel="{channel}"}} 0.0' in before
+                assert f'veille_alert_deliveries_failed_total{{channel="{channel}"}} 0.0' in before
             event = opened("PC-APP-01", window_start=datetime.now(UTC) - timedelta(hours=2))
             app.alerts.dispatcher.publish([event])
             sink.wait_for(1)
