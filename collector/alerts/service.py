@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
 from collector.alerts.digest import schedule_digest
 from collector.alerts.dispatcher import Dispatcher
@@ -56,17 +57,23 @@ class AlertService:
         what was queued but not delivered when the collector stopped goes out now, and what
         was delivered is filtered out by ``alert_deliveries``.
         """
-        if not self._replayed:
-            self._replayed = True
-            since = now - timedelta(hours=self.cfg.analysis.lookback_hours) - timedelta(days=1)
-            changes = self.ledger.violation_events(since, now + timedelta(microseconds=1))
-        records = self._recent(now)
-        by_key = {r.key: r for r in records}
-        for c in changes:
-            if (c.device_id, c.window_start) not in by_key:  # an old one, resolved only now
-                for r in self.ledger.violations_of(c.device_id, c.window_start):
-                    by_key.setdefault(r.key, r)
-        sites = self._sites()
+        try:
+            if not self._replayed:
+                since = now - timedelta(hours=self.cfg.analysis.lookback_hours) - timedelta(days=1)
+                changes = self.ledger.violation_events(since, now + timedelta(microseconds=1))
+            records = self._recent(now)
+            by_key = {r.key: r for r in records}
+            for c in changes:
+                if (c.device_id, c.window_start) not in by_key:  # an old one, resolved only now
+                    for r in self.ledger.violations_of(c.device_id, c.window_start):
+                        by_key.setdefault(r.key, r)
+            sites = self._sites()
+        except SQLAlchemyError as exc:
+            # the analysis is saved; its alerts go out on the next run (replayed then)
+            log.error("alerts: cannot read the violations: %s", type(exc).__name__)
+            self._replayed = False
+            return []
+        self._replayed = True
         threshold = self.cfg.alerts.repeat_threshold
         events = alert_events(
             changes, by_key, self.inventory, tz=self.tz, repeat_threshold=threshold, sites=sites

@@ -181,3 +181,32 @@ def test_events_queued_at_shutdown_go_out_after_the_restart(ledger: Ledger) -> N
         finally:
             third.stop()
     assert [[e["kind"] for e in r.body["events"]] for r in hook.received] == [["violation_opened"]]
+
+
+def test_a_ledger_error_skips_the_alerts_and_the_next_run_catches_up(
+    ledger: Ledger, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = CollectorConfig()
+    inv = Inventory([Device(id="pc-1", kind="desktop", policy_group="workstations")])
+    ledger.store(Device1().awake_evening(MONDAY))
+    now = MONDAY + timedelta(hours=18)
+    job = recompute(ledger, inv, cfg, start=now - timedelta(hours=48), end=now, now=now)
+    with http_sink() as hook:
+        d = Dispatcher(
+            [WebhookChannel(hook.url)],
+            registry=CollectorRegistry(),
+            delivery_log=DeliveryLog(ledger.engine),
+        )
+        broken = Ledger(f"sqlite:///{tmp_path / 'not-migrated.sqlite'}")
+        service = AlertService(cfg, broken, inv, d)
+        d.start()
+        try:
+            assert service.on_analysis(job.events, now) == []
+            assert "alerts: cannot read the violations: OperationalError" in caplog.text
+            service.ledger = ledger  # the database is back
+            sent = service.on_analysis([], now + timedelta(minutes=5))
+            assert [e.kind for e in sent] == ["violation_opened"]
+            hook.wait_for(1)
+        finally:
+            d.stop()
+            broken.close()
