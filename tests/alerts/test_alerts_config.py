@@ -98,3 +98,22 @@ def test_default_is_the_gauge_alone(tmp_path: Path) -> None:
     cfg = load_config(_write(tmp_path, ""))
     assert cfg.alerts.email is None and cfg.alerts.repeat_threshold == 3
     assert list(build_dispatcher(cfg, CollectorRegistry(), None).workers) == ["gauge"]
+
+
+def test_every_documented_alerts_key_is_real(tmp_path: Path) -> None:
+    """Uncomment the example's [alerts] section: it must load, with the documented values."""
+    example = (Path(__file__).parents[2] / "deploy" / "collector.example.toml").read_text("utf-8")
+    section = example[example.index("\n[alerts]\n") :]
+    lines = []
+    for line in section.splitlines():
+        if line.startswith("[") and not line.startswith("[alerts"):
+            break  # the next section
+        if line.startswith("## "):
+            continue
+        lines.append(line[2:] if line.startswith("# ") else line)
+    cfg = load_config(_write(tmp_path, "\n".join(lines)))
+    a = cfg.alerts
+    assert a.email is not None and a.email.sender == "veille@mairie.example"
+    assert a.webhook is not None and a.alertmanager is not None and a.mqtt is not None
+    assert (a.digest_hour, a.digest_by, a.repeat_threshold) == ("08:00", "site", 3)
+    assert a.mqtt.topic_prefix == "veille/v1/alerts"
