@@ -1,7 +1,7 @@
 """alert deliveries: what each alert channel has delivered, so a restart never resends
 
 Revision ID: 0006_alert_deliveries
-Revises: 0004_hourly_coverage
+Revises: 0010_policy_windows
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_alert_deliveries"
-down_revision = "0004_hourly_coverage"
+down_revision = "0010_policy_windows"
 branch_labels = None
 depends_on = None
 
