@@ -31,6 +31,7 @@ from collector.model import Sample
 from collector.startup import check_startup
 
 if TYPE_CHECKING:
+    from collector.alerts.service import AlertService
     from collector.sinks.timeseries import TimeseriesSink
     from collector.snmp.profiles import Profile
 
@@ -67,6 +68,7 @@ class CollectorApp:
         self._snmp_loop: asyncio.AbstractEventLoop | None = None
         self._snmp_thread: threading.Thread | None = None
         self._jobs = BackgroundScheduler(timezone=UTC)
+        self.alerts: AlertService | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -78,6 +80,7 @@ class CollectorApp:
         gc.set_threshold(50_000, 20, 100)
         self.profiles = check_startup(cfg, self.inventory)  # refuses a config that cannot work
         self.ledger.migrate()
+        self.start_alerts()
         if cfg.mqtt.embedded:
             self.broker = EmbeddedBroker(cfg.mqtt.host, cfg.mqtt.port)
             self.broker.start()
@@ -118,7 +121,18 @@ class CollectorApp:
             next_run_time=datetime.now(UTC) + timedelta(seconds=5),
         )
         self._jobs.add_job(self.expire, "interval", hours=24, max_instances=1)
+        if self.alerts is not None:
+            self.alerts.schedule(self._jobs)
         self._jobs.start()
+
+    def start_alerts(self) -> None:
+        """Start the alert dispatcher: one worker per channel of ``[alerts]``."""
+        from collector.alerts.service import AlertService
+        from collector.alerts.wiring import build_dispatcher
+
+        dispatcher = build_dispatcher(self.cfg, self.metrics.registry, self.ledger.engine)
+        self.alerts = AlertService(self.cfg, self.ledger, self.inventory, dispatcher)
+        self.alerts.start()
 
     def start_snmp(self, targets: Sequence[SnmpTarget]) -> None:
         """Poll ``targets`` on the configured interval, on an asyncio loop of their own."""
@@ -162,6 +176,9 @@ class CollectorApp:
         if self.broker is not None:
             self.broker.stop()
             self.broker = None
+        if self.alerts is not None:
+            self.alerts.stop()
+            self.alerts = None
         self.ledger.close()
 
     # -- callbacks and jobs ---------------------------------------------------------------
@@ -193,7 +210,9 @@ class CollectorApp:
 
         now = now or datetime.now(UTC)
         start = now - timedelta(hours=self.cfg.analysis.lookback_hours)
-        recompute(self.ledger, self.inventory, self.cfg, start=start, end=now, now=now)
+        job = recompute(self.ledger, self.inventory, self.cfg, start=start, end=now, now=now)
+        if self.alerts is not None:
+            self.alerts.on_analysis(job.events, now)
 
     def expire(self) -> None:
         now = datetime.now(UTC)
@@ -202,6 +221,13 @@ class CollectorApp:
             now - timedelta(days=self.cfg.retention.hourly_days),
         )
         log.info("retention: deleted %d raw rows and %d hourly rows", raw, hourly)
+        from collector.alerts.delivered import DeliveryLog
+
+        # Violations older than the lookback are never evaluated again: nothing to resend.
+        gone = DeliveryLog(self.ledger.engine).prune(
+            now - timedelta(days=self.cfg.retention.raw_days)
+        )
+        log.info("retention: deleted %d alert delivery records", gone)
 
 
 def run_service(config: Path | None) -> int:

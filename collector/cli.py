@@ -13,6 +13,7 @@ veille-collector violations [--since D]       sleep-policy violations with their
 veille-collector exempt DEVICE --until D ...  record an exemption (who, when, why)
 veille-collector import-inventory [--csv T F | --api] [--apply]
                                               GLPI into the inventory (a dry run first)
+veille-collector test-alerts [-c F]           send a test alert through every alert channel
 """
 
 from __future__ import annotations
@@ -153,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", type=Path, help="GLPI mapping file (default: glpi.mapping)")
     p.add_argument("--inventory", type=Path, help="inventory to update (default: inventory)")
     p.add_argument("--apply", action="store_true", help="write the inventory (default: dry run)")
+
+    p = sub.add_parser("test-alerts", help="send a test alert through every configured channel")
+    _config_arg(p)
     return parser
 
 
@@ -232,6 +236,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return report(args.config, args.output, args.days)
     if args.command == "import-inventory":
         return _import_inventory(args)
+    if args.command == "test-alerts":
+        from collector.commands import check_alerts
+
+        return check_alerts(args.config)
     if args.command == "demo":
         from collector.demo import run_demo
 

@@ -1,4 +1,4 @@
-"""The operator's one-shot commands: check-config, dead-letters, report."""
+"""The operator's one-shot commands: check-config, dead-letters, report, test-alerts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from collector.config import load_config
+from collector.config import CollectorConfig, load_config
 from collector.inventory import load_inventory
 from collector.ledger import Ledger
 from collector.startup import check_startup
@@ -25,7 +25,28 @@ def check_config(path: Path | None) -> int:
     print(f"  SNMP targets: {len(cfg.snmp.targets)} (shard {cfg.snmp.shard}/{cfg.snmp.shards})")
     print(f"  SNMP profiles: {len(profiles)} loaded")
     print(f"  inventory: {len(inv)} devices from {cfg.inventory or '(none)'}")
+    print(f"  alert channels: {', '.join(alert_channels(cfg))}")
     return 0
+
+
+def alert_channels(cfg: CollectorConfig) -> list[str]:
+    a = cfg.alerts
+    names = [n for n in ("email", "webhook", "alertmanager", "mqtt") if getattr(a, n) is not None]
+    return [*names, "gauge"] if a.gauge else names or ["none"]
+
+
+def check_alerts(path: Path | None) -> int:
+    """Send a test alert through every configured channel; 1 if one of them failed."""
+    from collector.alerts.check import send_test
+
+    cfg = load_config(path)
+    outcomes = send_test(cfg)
+    if not outcomes:
+        print("no alert channel configured ([alerts] in the config)")
+        return 2
+    for o in outcomes:
+        print(f"{o.channel}: {'delivered' if o.error is None else 'FAILED: ' + o.error}")
+    return 1 if any(o.error for o in outcomes) else 0
 
 
 def dead_letters(path: Path | None, limit: int, as_json: bool) -> int:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from collector.alerts.settings import AlertsSettings
 from contract.mqtt import TlsSettings
 from contract.schema import IDENT_PATTERN
 from contract.settings import Section, VeilleSettings, load_settings
@@ -331,6 +332,7 @@ class CollectorConfig(VeilleSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     glpi: GlpiSettings = Field(default_factory=GlpiSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
 
 
 def load_config(path: Path | None = None) -> CollectorConfig:

@@ -165,6 +165,10 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
         progress.detail(
             f"{job.devices} devices, {job.hours} device-hours, {job.violations} violation windows"
         )
+        if app.alerts is not None:
+            sent = app.alerts.on_analysis(job.events, end)
+            app.alerts.dispatcher.drain(10)
+            progress.detail(app.alerts.where(sent))
 
         progress.step(f"writing the reports under {output}/")
         summary = build_summary(app.ledger, inventory, cfg, start=end - HISTORY, end=end)

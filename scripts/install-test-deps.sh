@@ -2,7 +2,8 @@
 # Install what the test suite needs, and nothing more; safe to run again (idempotent).
 #
 # 1. Debian packages for the real servers the tests start on loopback ports: mosquitto,
-#    snmpd + snmp (snmpget), victoria-metrics, prometheus (promtool), postgresql. Installed only when a
+#    snmpd + snmp (snmpget), victoria-metrics, prometheus (promtool), prometheus-alertmanager,
+#    postgresql. Installed only when a
 #    binary is missing, with a policy-rc.d that forbids starting services: the tests start their
 #    own servers (tests/servers.py), none may be left running by the install.
 # 2. The virtualenv .venv with the project and its test extras (pip install -e '.[test]'),
@@ -24,6 +25,7 @@ declare -A BINARY_PACKAGE=(
     [snmpget]=snmp
     [victoria-metrics]=victoria-metrics
     [promtool]=prometheus
+    [prometheus-alertmanager]=prometheus-alertmanager
     [openssl]=openssl
     [setpriv]=util-linux
     [systemd-analyze]=systemd
@@ -35,7 +37,7 @@ missing=()
 for binary in "${!BINARY_PACKAGE[@]}"; do
     have "$binary" || missing+=("$binary")
 done
-packages=(mosquitto snmpd snmp victoria-metrics prometheus postgresql openssl util-linux systemd)
+packages=(mosquitto snmpd snmp victoria-metrics prometheus prometheus-alertmanager postgresql openssl util-linux systemd)
 # PostgreSQL's server binaries live off PATH, under /usr/lib/postgresql/<version>/bin
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=("initdb")
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 && [ ! -x "$VENV/bin/python" ]; then
@@ -47,7 +49,7 @@ if [ "${VEILLE_FORCE_APT:-0}" = 1 ]; then
     missing+=("(forced)")
 fi
 if [ "${#missing[@]}" -eq 0 ]; then
-    say "server binaries present (mosquitto snmpd snmpget victoria-metrics promtool)"
+    say "server binaries present (mosquitto snmpd snmpget victoria-metrics promtool alertmanager)"
 else
     say "missing: ${missing[*]}; installing Debian packages: ${packages[*]}"
     command -v apt-get >/dev/null || { say "apt-get not found: install ${packages[*]} by hand"; exit 1; }
@@ -83,7 +85,7 @@ else
 
     # where systemd runs, deb-systemd-invoke honours policy-rc.d; stop anything it still started
     if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-        for unit in mosquitto snmpd victoria-metrics prometheus; do
+        for unit in mosquitto snmpd victoria-metrics prometheus prometheus-alertmanager; do
             if systemctl is-active --quiet "$unit" 2>/dev/null; then
                 say "stopping $unit, started by its package"
                 "${SUDO[@]}" systemctl stop "$unit"

@@ -44,3 +44,11 @@ def postgres() -> Iterator[servers._Postgres]:
     server = servers.postgres()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers._Alertmanager]:
+    """Debian's prometheus-alertmanager on 127.0.0.1 (``.url``), API v2."""
+    server = servers.alertmanager(tmp_path_factory.mktemp("alertmanager"))
+    yield server
+    server.stop()

@@ -1,4 +1,5 @@
-"""Start real servers on loopback for the tests: Mosquitto, VictoriaMetrics, snmpd.
+"""Start real servers on loopback for the tests: Mosquitto, VictoriaMetrics, snmpd, PostgreSQL,
+Alertmanager.
 
 Each server runs as a child process on a free 127.0.0.1 port with its own temporary
 directory, and can be stopped and started again on the same port (outage tests). Binaries come
@@ -261,6 +262,55 @@ def postgres() -> _Postgres:
             "fsync=off",
             "-c",
             "max_connections=50",
+        ],
+        workdir,
+        port,
+    )
+    server.start()
+    return server
+
+
+class _Alertmanager(Server):
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc and self.proc.poll() is not None:
+                raise RuntimeError(f"alertmanager exited:\n{self.log()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"Alertmanager not ready on {self.url}:\n{self.log()[-2000:]}")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def alertmanager(workdir: Path) -> _Alertmanager:
+    """Debian's prometheus-alertmanager on a loopback port: no cluster, one receiver that
+    notifies nobody (the tests read alerts back through API v2)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = workdir / "alertmanager.yml"
+    conf.write_text(
+        "route:\n"
+        "  receiver: nobody\n"
+        "  group_wait: 1s\n"
+        "receivers:\n"
+        "  - name: nobody\n"
+    )
+    binary = _binary("prometheus-alertmanager", "/usr/bin")
+    server = _Alertmanager(
+        "alertmanager",
+        [
+            binary,
+            f"--config.file={conf}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+            f"--storage.path={workdir / 'data'}",
         ],
         workdir,
         port,

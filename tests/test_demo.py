@@ -43,6 +43,9 @@ def test_demo_prints_the_figures_and_writes_the_reports(tmp_path: Path) -> None:
     )
     assert violators, text
     assert "awake and idle" in text
+    alerts = re.search(r"(\d+) alert events \(.*\) → gauge; .*: (\d+) devices", text)
+    assert alerts is not None, text
+    assert int(alerts.group(1)) >= len(violators) and int(alerts.group(2)) >= 1
     assert "Dead letters (rejected messages): 5" in text
     assert "not JSON" in text and "is negative" in text
     assert "Unassigned devices" in text  # the real agent of this machine is not in the inventory

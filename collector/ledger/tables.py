@@ -192,3 +192,13 @@ dead_letters = Table(
 def utc(value: datetime) -> datetime:
     """Tag a naive datetime read back from SQLite as UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("key", String(320), primary_key=True),
+    Column("state", String(16), primary_key=True),
+    Column("channel", String(32), primary_key=True),
+    Column("delivered_at", Ts, nullable=False),
+)

@@ -1,0 +1,127 @@
+"""The collector's alerts: after each analysis run, the changes of state of the violations go
+to the dispatcher, and the open ones are re-asserted on the stateful channels; every morning
+the open ones make the digest. Reads the ledger; the only glue between analysis and alerts.
+After a restart, the first run replays the period's changes (deduplicated), so nothing that
+was still queued at shutdown is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy.exc import SQLAlchemyError
+
+from collector.alerts.digest import schedule_digest
+from collector.alerts.dispatcher import Dispatcher
+from collector.alerts.events import AlertEvent
+from collector.alerts.gauge import ViolationGauge
+from collector.alerts.violations import alert_events, open_events
+from collector.config import CollectorConfig
+from collector.inventory import Inventory
+from collector.ledger import Ledger
+from collector.model import ViolationEvent, ViolationRecord
+
+log = logging.getLogger(__name__)
+
+
+class AlertService:
+    """Violations in the ledger → alert events → the dispatcher."""
+
+    def __init__(
+        self, cfg: CollectorConfig, ledger: Ledger, inventory: Inventory, dispatcher: Dispatcher
+    ) -> None:
+        self.cfg = cfg
+        self.ledger = ledger
+        self.inventory = inventory
+        self.dispatcher = dispatcher
+        self.tz = ZoneInfo(cfg.policy.timezone)
+        self._replayed = False
+
+    def _sites(self) -> dict[str, str]:
+        return {d.device_id: d.site for d in self.ledger.devices() if d.site}
+
+    def _recent(self, now: datetime) -> list[ViolationRecord]:
+        # the analysis period, plus the day before it (windows judged whole)
+        since = now - timedelta(hours=self.cfg.analysis.lookback_hours) - timedelta(days=1)
+        return self.ledger.violations(since, now)
+
+    def on_analysis(self, changes: Sequence[ViolationEvent], now: datetime) -> list[AlertEvent]:
+        """Publish the alerts of ``changes``, refresh the open ones; returns what was published.
+
+        The first run after start-up publishes every change of the analysis period instead:
+        what was queued but not delivered when the collector stopped goes out now, and what
+        was delivered is filtered out by ``alert_deliveries``.
+        """
+        try:
+            if not self._replayed:
+                since = now - timedelta(hours=self.cfg.analysis.lookback_hours) - timedelta(days=1)
+                changes = self.ledger.violation_events(since, now + timedelta(microseconds=1))
+            records = self._recent(now)
+            by_key = {r.key: r for r in records}
+            for c in changes:
+                if (c.device_id, c.window_start) not in by_key:  # an old one, resolved only now
+                    for r in self.ledger.violations_of(c.device_id, c.window_start):
+                        by_key.setdefault(r.key, r)
+            sites = self._sites()
+        except SQLAlchemyError as exc:
+            # the analysis is saved; its alerts go out on the next run (replayed then)
+            log.error("alerts: cannot read the violations: %s", type(exc).__name__)
+            self._replayed = False
+            return []
+        self._replayed = True
+        threshold = self.cfg.alerts.repeat_threshold
+        events = alert_events(
+            changes, by_key, self.inventory, tz=self.tz, repeat_threshold=threshold, sites=sites
+        )
+        self.dispatcher.publish(events)
+        still_open = open_events(
+            records, self.inventory, tz=self.tz, repeat_threshold=threshold, sites=sites
+        )
+        self.dispatcher.refresh(still_open)
+        if events:
+            log.info("alerts: %d event(s) from %d change(s) of state", len(events), len(changes))
+        return events
+
+    def open_alerts(self, now: datetime | None = None) -> list[AlertEvent]:
+        """The open violations' alerts now (the digest's source)."""
+        return open_events(
+            self._recent(now or datetime.now(UTC)),
+            self.inventory,
+            tz=self.tz,
+            repeat_threshold=self.cfg.alerts.repeat_threshold,
+            sites=self._sites(),
+        )
+
+    def schedule(self, scheduler: BaseScheduler) -> None:
+        """The morning digest, at ``alerts.digest_hour`` in ``policy.timezone``."""
+        a = self.cfg.alerts
+        schedule_digest(
+            scheduler,
+            self.dispatcher,
+            self.open_alerts,
+            at=a.digest_time,
+            timezone=self.cfg.policy.timezone,
+            by=a.digest_by,
+        )
+
+    def where(self, events: Sequence[AlertEvent]) -> str:
+        """One line for people: how many events of which kind went to which channels."""
+        kinds = Counter(str(e.kind) for e in events)
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"
+        line = f"{len(events)} alert events ({counts}) → {', '.join(self.dispatcher.workers)}"
+        gauge = self.dispatcher.workers.get("gauge")
+        if gauge is not None and isinstance(gauge.channel, ViolationGauge):
+            n = len(gauge.channel.open_devices())
+            line += f"; veille_sleep_violation_open on /metrics: {n} devices"
+        return line
+
+    def start(self) -> None:
+        self.dispatcher.start()
+
+    def stop(self) -> None:
+        self.dispatcher.stop()
