@@ -32,6 +32,7 @@ from collector.inventory import load_inventory
 from collector.jobs import recompute
 from collector.report import build_summary, render_text, write_reports
 from collector.sim.agents import history, live
+from collector.sim.alert_receivers import AlertReceivers
 from collector.sim.datacentre import SimDatacentre
 from collector.sim.dc_history import replay_history
 from collector.sim.fleet import Fleet, build_fleet
@@ -64,9 +65,10 @@ class Progress:
         print(f"             {text}", end=end, flush=True)
 
 
-def _demo_config(output: Path) -> CollectorConfig:
+def _demo_config(output: Path, alerts: dict[str, object]) -> CollectorConfig:
     return CollectorConfig.model_validate(
         {
+            "alerts": alerts,
             "inventory": str(output / "inventory.toml"),
             "mqtt": {"embedded": True, "port": _free_port(), "client_id": "veille-demo"},
             "ledger": {"url": f"sqlite:///{output / 'veille-demo.sqlite'}"},
@@ -88,7 +90,9 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
 
     progress.step(f"building the simulated fleet (seed {seed}), its inventory from GLPI")
     fleet = build_fleet(seed)
-    cfg = _demo_config(output)
+    receivers = AlertReceivers(output)
+    receivers.start()
+    cfg = _demo_config(output, receivers.config())
     plan = import_from_glpi(fleet, output, cfg)
     for line in plan_lines(plan):
         progress.detail(line)
@@ -167,8 +171,11 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
         )
         if app.alerts is not None:
             sent = app.alerts.on_analysis(job.events, end)
+            app.alerts.morning_digest(end)  # as the scheduler does at alerts.digest_hour
             app.alerts.dispatcher.drain(10)
             progress.detail(app.alerts.where(sent))
+            for line in receivers.summary():
+                progress.detail(line)
 
         progress.step(f"writing the reports under {output}/")
         summary = build_summary(app.ledger, inventory, cfg, start=end - HISTORY, end=end)
@@ -193,6 +200,7 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
         _stop_all(publishers)
         app.stop()
         responder.stop()
+        receivers.stop()
 
 
 def _stop_all(publishers: dict[str, Publisher]) -> None:

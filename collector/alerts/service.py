@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
-from collector.alerts.digest import schedule_digest
+from collector.alerts.digest import run_digest, schedule_digest
 from collector.alerts.dispatcher import Dispatcher
 from collector.alerts.events import AlertEvent
 from collector.alerts.gauge import ViolationGauge
@@ -95,6 +95,15 @@ class AlertService:
             tz=self.tz,
             repeat_threshold=self.cfg.alerts.repeat_threshold,
             sites=self._sites(),
+        )
+
+    def morning_digest(self, now: datetime | None = None) -> int:
+        """Queue today's digests now (what the schedule does at ``alerts.digest_hour``)."""
+        a = self.cfg.alerts
+        return len(
+            run_digest(
+                self.dispatcher, lambda: self.open_alerts(now), by=a.digest_by, tz=self.tz, now=now
+            )
         )
 
     def schedule(self, scheduler: BaseScheduler) -> None:
