@@ -42,6 +42,7 @@ class StateObservation:
     idle_seconds: float | None = None
     blockers: tuple[str, ...] = ()
     slept: tuple[tuple[datetime, datetime], ...] = ()
+    blockers_known: bool = True  # False: the agent could not read its blockers
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 Reads :class:`StateObservation` (power state, idle time in seconds, sleep blockers, slept
 intervals; UTC times), the device's inventory line and its policy group; writes one
 :class:`Violation` per sleep window (see :mod:`collector.analysis.windows`) where the device broke
-the policy, with its evidence as a short sentence in the authority's time zone.
+the policy, with its evidence as a short sentence in the authority's time zone. Blockers an
+agent could not read (``blockers_known`` False) are said to be unknown, never "none reported".
 
 - target_state "sleep": the device was seen awake and idle for at least ``group.idle_minutes``
   after the grace period (``group.grace_minutes`` from the window start). Idle time comes from
@@ -83,7 +84,9 @@ def _span(a: datetime, b: datetime, tz: str) -> str:
     return f"between {la:%H:%M} on {day(la)} and {lb:%H:%M} on {day(lb)} ({tz})"
 
 
-def _evidence(s: _Stretch, blockers: tuple[str, ...], target: str, tz: str) -> str:
+def _evidence(
+    s: _Stretch, blockers: tuple[str, ...], target: str, tz: str, blockers_known: bool = True
+) -> str:
     if target == "sleep" and s.idle_from and s.idle_to:
         text = f"awake and idle {_duration(s.idle_seconds)} {_span(s.idle_from, s.idle_to, tz)}"
     elif s.awake[0].ts == s.awake[-1].ts:
@@ -95,6 +98,8 @@ def _evidence(s: _Stretch, blockers: tuple[str, ...], target: str, tz: str) -> s
         text = f"awake {_duration(s.awake_seconds)} {span} (target: off)"
     if blockers:
         return f"{text}; blocked by: {', '.join(blockers)}"
+    if not blockers_known:
+        return f"{text}; sleep blockers unknown (the agent could not read them)"
     return f"{text}; no sleep blocker reported"
 
 
@@ -200,7 +205,13 @@ def find_violations(
                 blockers=blockers,
                 observations=len(s.awake),
                 target_state=group.target_state,
-                evidence=_evidence(s, blockers, group.target_state, policy.timezone),
+                evidence=_evidence(
+                    s,
+                    blockers,
+                    group.target_state,
+                    policy.timezone,
+                    all(o.blockers_known for o in s.awake),
+                ),
                 policy_group=group_name,
             )
         )

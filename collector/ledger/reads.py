@@ -68,6 +68,7 @@ class LedgerReads:
                     power_state=r.power_state,
                     idle_seconds=r.idle_seconds,
                     blockers=tuple(r.blockers or ()),
+                    blockers_known=r.blockers is not None,
                     slept=tuple(
                         (datetime.fromisoformat(a), datetime.fromisoformat(b))
                         for a, b in (r.slept or ())
