@@ -19,8 +19,9 @@ import pytest
 from agent.state import sleepstates, windows
 from collector.analysis.config_policy import check_configuration
 from collector.analysis.sleep import StateObservation, find_violations
-from collector.config import MaintenanceWindow, PolicyGroup, PolicySettings
+from collector.config import CollectorConfig, MaintenanceWindow, PolicyGroup, PolicySettings
 from collector.inventory import Device, Exemption
+from collector.jobs import policy_group_for
 from contract.schema import SleepSettings, SleepStates, StateBlock
 from tests.agent.conftest import fixture_text
 
@@ -169,6 +170,16 @@ def test_sleep_window_scenario(name: str) -> None:
 
 def test_the_exempt_kiosk_would_violate_without_its_exemption() -> None:
     assert classify(Scenario(LATE, "", device=desktop()))[0] == "violation"
+
+
+def test_a_kiosk_is_exempt_by_kind_unless_the_inventory_puts_it_in_a_group() -> None:
+    cfg = CollectorConfig()
+    assert policy_group_for(Device(id="hall-1", kind="kiosk"), None, cfg) is None
+    listed = Device(id="hall-2", kind="kiosk", policy_group="workstations")
+    assert policy_group_for(listed, None, cfg) == (
+        "workstations",
+        cfg.policy.groups["workstations"],
+    )
 
 
 AGENT_4H = '{"power_state": "idle", "sleep_settings": {"sleep_ac_seconds": 14400}}'
