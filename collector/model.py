@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from contract.schema import Quality, Reading, SleepSettings
+from contract.schema import Quality, Reading, SleepSettings, SleepStates
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,7 @@ class DeviceRecord:
     on_battery: bool | None = None
     sleep_settings: SleepSettings | None = None
     sleep_blockers: tuple[str, ...] = ()
+    sleep_states: SleepStates | None = None
     last_seq: int | None = None
     clock_skew_seconds: float | None = None
     messages: int = 0

@@ -24,7 +24,7 @@ from collector.model import (
     ViolationEvent,
     ViolationRecord,
 )
-from contract.schema import Quality, SleepSettings
+from contract.schema import Quality, SleepSettings, SleepStates
 
 
 class LedgerReads:
@@ -207,7 +207,7 @@ class LedgerReads:
 
 def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
     m = r._mapping
-    settings = m["sleep_settings"]
+    settings, states = m["sleep_settings"], m["sleep_states"]
     return DeviceRecord(
         device_id=m["device_id"],
         site=m["site"],
@@ -221,6 +221,7 @@ def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
         on_battery=m["on_battery"],
         sleep_settings=SleepSettings.model_validate(settings) if settings else None,
         sleep_blockers=tuple(m["sleep_blockers"] or ()),
+        sleep_states=SleepStates.model_validate(states) if states else None,
         last_seq=m["last_seq"],
         clock_skew_seconds=m["clock_skew_seconds"],
         messages=m["messages"] or 0,

@@ -178,6 +178,7 @@ class Ledger(LedgerReads):
                 on_battery=st.on_battery,
                 sleep_settings=st.sleep_settings.model_dump() if st.sleep_settings else None,
                 sleep_blockers=None if st.blockers_unknown else list(st.sleep_blockers),
+                sleep_states=st.sleep_states.model_dump() if st.sleep_states else None,
             )
         self._upsert_device(
             conn, msg.device_id, values, first_seen=msg.observed_at, messages=messages

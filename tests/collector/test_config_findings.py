@@ -1,0 +1,63 @@
+"""Settings and sleep states an agent reports reach the ledger and the configuration checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from agent.state import sleepstates, windows
+from collector.analysis.config_policy import check_configuration
+from collector.config import PolicyGroup
+from collector.ledger import Ledger
+from collector.ledger.store import Accepted
+from contract.schema import PowerState, StateBlock, Telemetry
+from tests.agent.conftest import fixture_text
+
+AT = datetime(2026, 11, 17, 20, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    led = Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}")
+    led.migrate()
+    return led
+
+
+def test_migration_0003_adds_sleep_states(ledger: Ledger) -> None:
+    columns = {c["name"] for c in inspect(ledger.engine).get_columns("devices")}
+    assert "sleep_states" in columns
+    ledger.close()
+
+
+def test_recorded_windows_machine_through_the_ledger(ledger: Ledger) -> None:
+    user = windows.parse_reg_query(fixture_text("windows/reg_query_desktop_screensaver_on.txt"))
+    settings = windows.sleep_settings_from_powercfg(
+        fixture_text("windows/powercfg_q_win11_fr.txt"), windows.screensaver_enabled(user)
+    )
+    states = sleepstates.parse_powercfg_available(
+        fixture_text("windows/powercfg_a_win11_fr_s0.txt")
+    )
+    block = StateBlock(power_state=PowerState.IDLE, sleep_settings=settings, sleep_states=states)
+    msg = Telemetry(device_id="pc-fr", seq=1, sent_at=AT, state=block)
+    # Through the wire: what the collector validates is the JSON the agent sends.
+    ledger.store([Accepted(Telemetry.model_validate_json(msg.to_json()), "mairie", AT, 0.0)])
+    old = Telemetry(device_id="pc-old", seq=1, sent_at=AT, state=StateBlock(power_state="idle"))
+    ledger.store([Accepted(old, "mairie", AT, 0.0)])
+
+    records = {d.device_id: d for d in ledger.devices()}
+    rec = records["pc-fr"]
+    assert rec.sleep_states == states and rec.sleep_settings == settings
+    found = check_configuration(rec.device_id, rec.sleep_settings, rec.sleep_states, PolicyGroup())
+    assert [(f.rule, f.outcome) for f in found] == [
+        ("sleep_timeout", "violation"),  # hibernation after 2 h, sleep never
+        ("screensaver", "violation"),
+        ("cannot_sleep", "compliant"),
+    ]
+    older = records["pc-old"]
+    assert older.sleep_states is None
+    unknown = check_configuration("pc-old", older.sleep_settings, older.sleep_states, PolicyGroup())
+    assert {f.outcome for f in unknown} == {"unknown"}
+    ledger.close()
