@@ -151,12 +151,14 @@ def windows_state(
             return seen
         try:
             user = windows.parse_reg_query(run(REG_DESKTOP))
-        except CommandError:
-            return None
+        except (CommandError, ValueError):
+            return None  # unknown, and the timeouts are still worth sending
         try:
             policy = windows.parse_reg_query(run(REG_DESKTOP_POLICY))
         except CommandError:
             policy = {}  # no policy key: the usual case
+        except ValueError:
+            return None
         return windows.screensaver_enabled(user, policy)
 
     def settings() -> SleepSettings | None:

@@ -219,13 +219,24 @@ _REG_VALUE = re.compile(r"^\s+(?P<name>\S.*?)\s+(?P<type>REG_[A-Z_]+)\s*(?P<data
 
 
 def parse_reg_query(text: str) -> dict[str, str]:
-    """Values of ``reg query <key>`` output, by name (case kept), data as text."""
+    """Values of ``reg query <key>`` output, by name (case kept), data as text.
+
+    reg.exe prints the key, its values, then a blank line: without that blank line the output
+    was cut and a missing value (``SCRNSAVE.EXE``) could be one not printed, so ValueError.
+    """
+    lines = readable_text(text, "reg query").splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("HKEY_")), None)
+    if start is None:
+        raise ValueError("reg query: no HKEY_ line (output garbled)")
     out: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in lines[start + 1 :]:
+        if not line:  # spaces alone are a value line cut short, not the end
+            return out
         m = _REG_VALUE.match(line)
-        if m:
-            out[m["name"]] = m["data"].strip()
-    return out
+        if m is None:
+            raise ValueError(f"reg query: unexpected line {line.strip()[:60]!r} (cut or garbled)")
+        out[m["name"]] = m["data"].strip()
+    raise ValueError("reg query: no blank line after the values (output cut)")
 
 
 def screensaver_enabled(user: dict[str, str], policy: dict[str, str] | None = None) -> bool | None:

@@ -235,3 +235,39 @@ def test_linux_probe_blockers_unknown_when_systemd_inhibit_fails(tmp_path: Path)
     block = linux_state(ok, details=False, sysfs_root=tmp_path, etc_root=tmp_path).read()
     assert block.sleep_blockers_known is True
     assert block.sleep_blockers == ["idle:inhibitor", "sleep:inhibitor"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "windows/reg_query_desktop_screensaver_on.txt",
+        "windows/reg_query_desktop_screensaver_none.txt",
+        "windows/reg_query_policy_screensaver_off.txt",
+    ],
+)
+def test_reg_query_cut_anywhere_is_right_or_unknown(name: str) -> None:
+    text = fixture_text(name)
+    right = windows.parse_reg_query(text)
+    for cut in _line_cuts(text) + [text[:i] for i in range(0, len(text), 11)]:
+        try:
+            got = windows.parse_reg_query(cut)
+        except ValueError:
+            continue
+        assert got == right, repr(cut[-60:])
+
+
+def test_reg_query_cut_before_scrnsave_is_not_read_as_no_screensaver(tmp_path: Path) -> None:
+    text = fixture_text("windows/reg_query_desktop_screensaver_on.txt")
+    cut = text[: text.index("SCRNSAVE.EXE")]
+    with pytest.raises(ValueError, match="cut"):
+        windows.parse_reg_query(cut)
+    run = recorded(
+        {
+            POWERCFG_QUERY: fixture_text(Q_EN),
+            POWERCFG_REQUESTS: fixture_text("windows/powercfg_requests_win10_en.txt"),
+            REG_DESKTOP: cut,
+        }
+    )
+    settings = windows_state(run, details=False, idle_dir=tmp_path).read().sleep_settings
+    assert settings is not None and settings.screensaver_enabled is None
+    assert settings.sleep_ac_seconds == 1800  # the timeouts are still known
