@@ -196,9 +196,16 @@ def parse_logind_conf(*texts: str) -> tuple[str, float]:
 
 
 def parse_gsettings(text: str) -> dict[str, str]:
-    """``schema key value`` lines of ``gsettings list-recursively``, keyed "schema key"."""
+    """``schema key value`` lines of ``gsettings list-recursively``, keyed "schema key".
+
+    gsettings ends every line with a newline: a last line without one was cut (``3600`` read
+    as ``36``), so it is dropped.
+    """
     out = {}
-    for line in text.splitlines():
+    lines = text.splitlines()
+    if text and not text.endswith("\n"):
+        lines = lines[:-1]
+    for line in lines:
         parts = line.split(None, 2)
         if len(parts) == 3:
             value = re.sub(r"^(u?int(16|32|64)|byte|double)\s+", "", parts[2].strip())
@@ -220,13 +227,22 @@ def _gnome_sleep(gs: dict[str, str], supply: str) -> int | None:
 def linux_sleep_settings(
     logind: tuple[str, float] | None, gsettings: dict[str, str]
 ) -> SleepSettings:
-    """Combine logind's idle action and GNOME's settings: the shortest timer that sleeps wins."""
+    """Combine logind's idle action and GNOME's settings: the shortest timer that sleeps wins.
+
+    If GNOME's power plugin was read but a supply's type or timeout is missing (a cut or
+    garbled output), that supply's timeout is unknown rather than logind's alone.
+    """
     logind_s: int | None = None
     if logind is not None:
         logind_s = int(logind[1]) if logind[0] in SLEEP_ACTIONS else 0
 
+    power_shown = any(k.startswith(_POWER + " ") for k in gsettings)
+
     def combine(supply: str) -> int | None:
-        candidates = [v for v in (logind_s, _gnome_sleep(gsettings, supply)) if v is not None]
+        gnome = _gnome_sleep(gsettings, supply)
+        if power_shown and gnome is None:
+            return None  # GNOME's power settings were read, but not whole: unknown
+        candidates = [v for v in (logind_s, gnome) if v is not None]
         if not candidates:
             return None
         positive = [v for v in candidates if v > 0]

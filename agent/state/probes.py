@@ -71,12 +71,18 @@ def read_logind_conf(
 
 
 def gsettings(run: CommandRunner) -> dict[str, str]:
+    """GNOME's settings; a schema that is not installed is skipped (the command fails), one
+    that answers with nothing readable makes the settings unknown (ValueError)."""
     out: dict[str, str] = {}
     for schema in GSETTINGS_SCHEMAS:
         try:
-            out.update(linux.parse_gsettings(run(("gsettings", "list-recursively", schema))))
+            text = run(("gsettings", "list-recursively", schema))
         except CommandError:
             continue
+        parsed = linux.parse_gsettings(text)
+        if not parsed:
+            raise ValueError(f"gsettings {schema}: no setting read (output empty or garbled)")
+        out.update(parsed)
     return out
 
 

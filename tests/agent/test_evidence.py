@@ -15,6 +15,7 @@ import pytest
 from agent.commands import CommandError, recorded
 from agent.state import linux, windows
 from agent.state.probes import (
+    GSETTINGS_SCHEMAS,
     INHIBIT_LIST,
     POWERCFG_QUERY,
     POWERCFG_REQUESTS,
@@ -271,3 +272,35 @@ def test_reg_query_cut_before_scrnsave_is_not_read_as_no_screensaver(tmp_path: P
     settings = windows_state(run, details=False, idle_dir=tmp_path).read().sleep_settings
     assert settings is not None and settings.screensaver_enabled is None
     assert settings.sleep_ac_seconds == 1800  # the timeouts are still known
+
+
+def test_gsettings_cut_is_right_or_unknown_never_logind_alone() -> None:
+    power = fixture_text("linux/gsettings_gnome_power.txt")
+    logind = ("ignore", 1800.0)  # logind alone would say "never"
+    right = linux.linux_sleep_settings(logind, linux.parse_gsettings(power))
+    assert (right.sleep_ac_seconds, right.sleep_battery_seconds) == (3600, 900)
+    for cut in _line_cuts(power) + [power[:i] for i in range(1, len(power), 3)]:
+        read = linux.parse_gsettings(cut)
+        if not read:
+            continue  # nothing read: the probe says unknown (next test)
+        s = linux.linux_sleep_settings(logind, read)
+        assert s.sleep_ac_seconds in (None, 3600), repr(cut)
+        assert s.sleep_battery_seconds in (None, 900), repr(cut)
+    cut = power[
+        : power.index("sleep-inactive-ac-timeout 3600") + len("sleep-inactive-ac-timeout 36")
+    ]
+    assert "sleep-inactive-ac-timeout" not in " ".join(linux.parse_gsettings(cut))
+
+
+@pytest.mark.parametrize("output", ["", "org.gnome.settings-daemon.plugins.po", "\x00o\x00r\x00g"])
+def test_gsettings_answering_nothing_readable_makes_settings_unknown(
+    tmp_path: Path, output: str
+) -> None:
+    answers: dict[tuple[str, ...], str | CommandError] = {
+        ("gsettings", "list-recursively", schema): CommandError((), "failed", "No such schema")
+        for schema in GSETTINGS_SCHEMAS
+    }
+    answers[("gsettings", "list-recursively", GSETTINGS_SCHEMAS[0])] = output
+    state = linux_state(recorded(answers), details=False, sysfs_root=tmp_path, etc_root=tmp_path)
+    assert state.read().sleep_settings is None
+    assert "no setting read" in (state.settings.last_error or "")  # type: ignore[attr-defined]
