@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -10,10 +10,12 @@ from sqlalchemy import inspect
 
 from agent.state import sleepstates, windows
 from collector.analysis.config_policy import check_configuration
-from collector.config import PolicyGroup
+from collector.config import CollectorConfig, PolicyGroup, PolicySettings
+from collector.config_review import review_configuration
+from collector.inventory import Device, Exemption, Inventory
 from collector.ledger import Ledger
 from collector.ledger.store import Accepted
-from contract.schema import PowerState, StateBlock, Telemetry
+from contract.schema import PowerState, SleepSettings, StateBlock, Telemetry
 from tests.agent.conftest import fixture_text
 
 AT = datetime(2026, 11, 17, 20, 0, tzinfo=UTC)
@@ -60,4 +62,40 @@ def test_recorded_windows_machine_through_the_ledger(ledger: Ledger) -> None:
     assert older.sleep_states is None
     unknown = check_configuration("pc-old", older.sleep_settings, older.sleep_states, PolicyGroup())
     assert {f.outcome for f in unknown} == {"unknown"}
+    ledger.close()
+
+
+def test_review_applies_groups_kinds_and_exemptions(ledger: Ledger) -> None:
+    four_hours = SleepSettings(sleep_ac_seconds=14400, screensaver_enabled=False)
+    for seq, (device, kind) in enumerate(
+        [("pc-a", "desktop"), ("pc-exempt", "desktop"), ("srv-1", "server"), ("hall-1", "kiosk")]
+    ):
+        block = StateBlock(power_state=PowerState.IDLE, sleep_settings=four_hours)
+        msg = Telemetry(device_id=device, seq=seq, sent_at=AT, kind=kind, state=block)
+        ledger.store([Accepted(msg, "mairie", AT, 0.0)])
+    inv = Inventory(
+        [
+            Device(id="pc-a", kind="desktop", policy_group="strict"),
+            Device(
+                id="pc-exempt",
+                kind="desktop",
+                exemptions=(Exemption(reason="lab bench", until=date(2026, 12, 31)),),
+            ),
+            Device(id="srv-1", kind="server"),
+        ]
+    )
+    cfg = CollectorConfig(
+        policy=PolicySettings(
+            groups={
+                "workstations": PolicyGroup(),
+                "strict": PolicyGroup(max_sleep_timeout_minutes=5),
+            }
+        )
+    )
+    found = review_configuration(ledger.devices(), inv, cfg, today=date(2026, 11, 17))
+    assert {f.device_id for f in found} == {"pc-a"}  # exempt, server and kiosk left out
+    (timeout,) = [f for f in found if f.rule == "sleep_timeout"]
+    assert timeout.evidence == "sleep on AC after 4 h, longer than the maximum 5 min"
+    later = review_configuration(ledger.devices(), inv, cfg, today=date(2027, 1, 1))
+    assert {f.device_id for f in later} == {"pc-a", "pc-exempt"}  # the exemption expired
     ledger.close()
