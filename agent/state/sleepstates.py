@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from agent.state.windows import readable_text
+from agent.state.text import readable_text
 from contract.schema import SleepStateName, SleepStates
 
 #: Labels of ``powercfg /a`` by state, in the languages seen; add a language here.

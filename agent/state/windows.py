@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from agent.state.text import readable_text
 from contract.schema import SleepSettings
 
 SUB_SLEEP = "238c9fa8-0aad-41ed-83f4-97be242c8f20"
@@ -115,8 +116,11 @@ def sleep_settings_from_powercfg(
         raise ValueError("powercfg output has neither STANDBYIDLE nor VIDEOIDLE")
     standby = settings.get(STANDBYIDLE)
     hibernate = settings.get(HIBERNATEIDLE)
-    if hibernate is None and HIBERNATEIDLE not in q.seen and SUB_SLEEP in q.closed:
-        hibernate = (0, 0)  # the whole Sleep subgroup was printed: hibernation is off
+    # An absence proves something only in an output read whole: the Sleep subgroup closed by
+    # the next one, and no block anywhere cut or garbled. Then hibernation is off.
+    whole = SUB_SLEEP in q.closed and not q.incomplete
+    if hibernate is None and HIBERNATEIDLE not in q.seen and whole:
+        hibernate = (0, 0)
     video = settings.get(VIDEOIDLE)
 
     def pick(i: int) -> int | None:
@@ -158,19 +162,6 @@ def _requester_name(kind: str, rest: str) -> str:
         path = rest[: paren.start()] if paren else rest
         name = re.split(r"[\\/]", path.strip())[-1]
     return _SAFE.sub("", name).strip()[:64] or "unknown"
-
-
-def readable_text(text: str, what: str) -> str:
-    """``text`` without a leading BOM; ValueError if it cannot be a command's right output.
-
-    NUL characters mean UTF-16 read as an 8-bit code page; an empty output is never "none".
-    """
-    text = text.lstrip("\ufeff")
-    if "\x00" in text:
-        raise ValueError(f"{what}: NUL characters (UTF-16 output read as 8-bit text)")
-    if not text.strip():
-        raise ValueError(f"{what}: empty output")
-    return text
 
 
 def parse_powercfg_requests(text: str, *, details: bool = False) -> list[str]:

@@ -99,8 +99,15 @@ def test_powercfg_query_hibernation_absent_from_a_whole_sleep_subgroup_is_off() 
     text = fixture_text(Q_FR)
     start = text.index("GUID du paramètre d'alimentation : " + windows.HIBERNATEIDLE)
     end = text.index("GUID du paramètre d'alimentation", start + 10)
-    s = windows.sleep_settings_from_powercfg(text[:start] + text[end:])
+    without = text[:start] + text[end:]
+    s = windows.sleep_settings_from_powercfg(without)
     assert s.sleep_ac_seconds == 0  # sleep never, no hibernation setting shown: never
+    # The same absence in an output garbled elsewhere (a block with one index line) proves
+    # nothing: unknown.
+    lines = without.splitlines(keepends=True)
+    cut_line = next(i for i, ln in enumerate(lines) if "courant continu actuels" in ln)
+    garbled = "".join(lines[:cut_line] + lines[cut_line + 1 :])
+    assert windows.sleep_settings_from_powercfg(garbled).sleep_ac_seconds is None
 
 
 def _misdecoded(text: str, encoding: str, read_as: str) -> str:
