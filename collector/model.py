@@ -60,7 +60,7 @@ class DeviceRecord:
     idle_seconds: float | None = None
     on_battery: bool | None = None
     sleep_settings: SleepSettings | None = None
-    sleep_blockers: tuple[str, ...] = ()
+    sleep_blockers: tuple[str, ...] | None = ()  # None: the agent could not read them
     sleep_states: SleepStates | None = None
     last_seq: int | None = None
     clock_skew_seconds: float | None = None

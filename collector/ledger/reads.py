@@ -207,7 +207,7 @@ class LedgerReads:
 
 def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
     m = r._mapping
-    settings, states = m["sleep_settings"], m["sleep_states"]
+    settings, states, blockers = m["sleep_settings"], m["sleep_states"], m["sleep_blockers"]
     return DeviceRecord(
         device_id=m["device_id"],
         site=m["site"],
@@ -220,7 +220,7 @@ def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
         idle_seconds=m["idle_seconds"],
         on_battery=m["on_battery"],
         sleep_settings=SleepSettings.model_validate(settings) if settings else None,
-        sleep_blockers=tuple(m["sleep_blockers"] or ()),
+        sleep_blockers=None if blockers is None else tuple(blockers),
         sleep_states=SleepStates.model_validate(states) if states else None,
         last_seq=m["last_seq"],
         clock_skew_seconds=m["clock_skew_seconds"],

@@ -44,6 +44,8 @@ def test_unknown_blockers_are_stored_as_unknown_and_said_so(tmp_path: Path) -> N
             select(tables.states.c.blockers).where(tables.states.c.device_id == "pc-u")
         ).scalars().all() == [None] * len(rows)
     assert raw["pc-u"] is None and raw["pc-k"] == []
+    records = {d.device_id: d for d in ledger.devices()}
+    assert records["pc-u"].sleep_blockers is None and records["pc-k"].sleep_blockers == ()
 
     now = T0 + timedelta(hours=6)
     recompute(ledger, inv, CollectorConfig(), start=T0, end=now, now=now)
