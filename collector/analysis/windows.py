@@ -112,6 +112,28 @@ def in_maintenance(ts: datetime, policy: PolicySettings) -> bool:
     return False
 
 
+def maintenance_ends(start: datetime, end: datetime, policy: PolicySettings) -> list[datetime]:
+    """UTC ends of the maintenance windows that end in (start, end], oldest first.
+
+    Idle time is counted from such an end at the earliest: the machine was woken on purpose.
+    """
+    zone = ZoneInfo(policy.timezone)
+    first = _aware(start).astimezone(zone).date() - timedelta(days=1)
+    last = _aware(end).astimezone(zone).date()
+    out = []
+    for i in range((last - first).days + 1):
+        day = first + timedelta(days=i)
+        for m in policy.maintenance:
+            if day.weekday() != m.weekday:
+                continue
+            m_start, m_end = time.fromisoformat(m.start), time.fromisoformat(m.end)
+            end_day = day if m_start < m_end else day + timedelta(days=1)
+            ends = datetime.combine(end_day, m_end, tzinfo=zone).astimezone(UTC)
+            if start < ends <= end:
+                out.append(ends)
+    return sorted(out)
+
+
 def policy_window(ts: datetime, group: PolicyGroup, policy: PolicySettings) -> Window | None:
     """The sleep window (UTC [start, end)) containing ``ts``; None in working hours or maintenance.
 

@@ -4,8 +4,8 @@ Sleep-window scenarios run :func:`find_violations` on what an agent reports (a s
 every 10 minutes: power state, idle seconds since the last input, blockers, slept
 intervals); configuration scenarios run :func:`check_configuration` on settings parsed from
 the recorded outputs in tests/fixtures/agent or sent as an agent's JSON. Scenarios about the
-violation life cycle (reported-not-violating, repeat offenders, resolution, unknown vs
-compliant for a silent device) belong to the ledger's life cycle and are tested there.
+violation life cycle (reported-not-violating, repeat offenders, resolution) belong to the
+ledger's life cycle, and a silent device (unknown vs compliant) to the compliance figures.
 """
 
 from __future__ import annotations
@@ -232,15 +232,14 @@ def test_configuration_scenario(name: str) -> None:
     assert any(evidence == f.evidence for f in findings), [f.evidence for f in findings]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="find_violations counts the idle time inside a maintenance window towards the idle"
-    " stretch that follows it (22:00-23:10 read as 70 min idle); left to the life-cycle work",
-)
-def test_idle_just_after_a_maintenance_window_is_not_a_violation() -> None:
-    seen = (
-        sleeps(paris(11, 18, 19, 50), paris(11, 18, 22, 0))
-        + reports(paris(11, 18, 22, 0), paris(11, 18, 23, 10), input_at=paris(11, 18, 22, 0))
-        + sleeps(paris(11, 18, 23, 15), paris(11, 19, 7, 40))
-    )  # 10 min idle after the patch night ends, then asleep
+def test_idle_just_after_a_maintenance_window_counts_from_its_end() -> None:
+    woken = sleeps(paris(11, 18, 19, 50), paris(11, 18, 22, 0))
+    # 10 min idle after the patch night ends (23:00), then asleep: no violation.
+    seen = woken + reports(paris(11, 18, 22, 0), paris(11, 18, 23, 10), input_at=paris(11, 18, 18))
+    seen += sleeps(paris(11, 18, 23, 15), paris(11, 19, 7, 40))
     assert classify(Scenario(seen, ""))[0] == "no_violation"
+    # Left awake and idle until 00:10: 70 min idle after the patch night, a violation.
+    late = woken + reports(paris(11, 18, 22, 0), paris(11, 19, 0, 10), input_at=paris(11, 18, 18))
+    got, evidence, idle = classify(Scenario(late, ""))
+    assert got == "violation" and idle == pytest.approx(70 * 60)
+    assert evidence.startswith("awake and idle 1 h 10 min between 23:00 on Wed 2026-11-18")
