@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from agent.state import sleepstates, windows
@@ -14,6 +15,7 @@ from collector.config import CollectorConfig, PolicyGroup, PolicySettings
 from collector.config_review import review_configuration
 from collector.inventory import Device, Exemption, Inventory
 from collector.ledger import Ledger
+from collector.ledger.migrate import alembic_config
 from collector.ledger.store import Accepted
 from contract.schema import PowerState, SleepSettings, StateBlock, Telemetry
 from tests.agent.conftest import fixture_text
@@ -28,7 +30,7 @@ def ledger(tmp_path: Path) -> Ledger:
     return led
 
 
-def test_migration_0003_adds_sleep_states(ledger: Ledger) -> None:
+def test_migration_0005_adds_sleep_states(ledger: Ledger) -> None:
     columns = {c["name"] for c in inspect(ledger.engine).get_columns("devices")}
     assert "sleep_states" in columns
     ledger.close()
@@ -98,4 +100,12 @@ def test_review_applies_groups_kinds_and_exemptions(ledger: Ledger) -> None:
     assert timeout.evidence == "sleep on AC after 4 h, longer than the maximum 5 min"
     later = review_configuration(ledger.devices(), inv, cfg, today=date(2027, 1, 1))
     assert {f.device_id for f in later} == {"pc-a", "pc-exempt"}  # the exemption expired
+    ledger.close()
+
+
+def test_migrations_form_one_line(ledger: Ledger) -> None:
+    # Several branches each adding a revision after the same parent would give two heads,
+    # and "upgrade head" would refuse to start.
+    scripts = ScriptDirectory.from_config(alembic_config(ledger.engine))
+    assert len(scripts.get_heads()) == 1
     ledger.close()

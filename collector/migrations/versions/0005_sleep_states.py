@@ -1,7 +1,7 @@
 """devices keep the sleep states the agent last reported (``powercfg /a``, ``/sys/power``)
 
-Revision ID: 0003_sleep_states
-Revises: 0002_violation_lifecycle
+Revision ID: 0005_sleep_states
+Revises: 0004_hourly_coverage
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_sleep_states"
-down_revision = "0002_violation_lifecycle"
+revision = "0005_sleep_states"
+down_revision = "0004_hourly_coverage"
 branch_labels = None
 depends_on = None
 
