@@ -17,6 +17,7 @@ from collector.inventory import Device, Exemption, Inventory
 from collector.ledger import Ledger
 from collector.ledger.migrate import alembic_config
 from collector.ledger.store import Accepted
+from collector.model import ExemptionRecord
 from contract.schema import PowerState, SleepSettings, StateBlock, Telemetry
 from tests.agent.conftest import fixture_text
 
@@ -30,7 +31,7 @@ def ledger(tmp_path: Path) -> Ledger:
     return led
 
 
-def test_migration_0005_adds_sleep_states(ledger: Ledger) -> None:
+def test_migration_0010_adds_sleep_states(ledger: Ledger) -> None:
     columns = {c["name"] for c in inspect(ledger.engine).get_columns("devices")}
     assert "sleep_states" in columns
     ledger.close()
@@ -100,6 +101,14 @@ def test_review_applies_groups_kinds_and_exemptions(ledger: Ledger) -> None:
     assert timeout.evidence == "sleep on AC after 4 h, longer than the maximum 5 min"
     later = review_configuration(ledger.devices(), inv, cfg, today=date(2027, 1, 1))
     assert {f.device_id for f in later} == {"pc-a", "pc-exempt"}  # the exemption expired
+    ledger.add_exemption(
+        ExemptionRecord("strict", True, date(2027, 1, 31), "migration week", "dsi", AT)
+    )
+    recorded = ledger.exemptions()
+    exempted = review_configuration(
+        ledger.devices(), inv, cfg, today=date(2027, 1, 1), recorded=recorded
+    )
+    assert {f.device_id for f in exempted} == {"pc-exempt"}  # pc-a's group is exempt
     ledger.close()
 
 

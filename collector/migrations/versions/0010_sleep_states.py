@@ -1,7 +1,7 @@
 """devices keep the sleep states the agent last reported (``powercfg /a``, ``/sys/power``)
 
-Revision ID: 0005_sleep_states
-Revises: 0004_hourly_coverage
+Revision ID: 0010_sleep_states
+Revises: 0009_exemptions
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_sleep_states"
-down_revision = "0004_hourly_coverage"
+revision = "0010_sleep_states"
+down_revision = "0009_exemptions"
 branch_labels = None
 depends_on = None
 
