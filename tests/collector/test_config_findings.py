@@ -31,7 +31,7 @@ def ledger(tmp_path: Path) -> Ledger:
     return led
 
 
-def test_migration_0010_adds_sleep_states(ledger: Ledger) -> None:
+def test_migration_0011_adds_sleep_states(ledger: Ledger) -> None:
     columns = {c["name"] for c in inspect(ledger.engine).get_columns("devices")}
     assert "sleep_states" in columns
     ledger.close()

@@ -1,7 +1,7 @@
 """devices keep the sleep states the agent last reported (``powercfg /a``, ``/sys/power``)
 
-Revision ID: 0010_sleep_states
-Revises: 0009_exemptions
+Revision ID: 0011_sleep_states
+Revises: 0010_policy_windows
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_sleep_states"
-down_revision = "0009_exemptions"
+revision = "0011_sleep_states"
+down_revision = "0010_policy_windows"
 branch_labels = None
 depends_on = None
 
