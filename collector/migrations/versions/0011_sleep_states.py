@@ -1,7 +1,7 @@
 """devices keep the sleep states the agent last reported (``powercfg /a``, ``/sys/power``)
 
 Revision ID: 0011_sleep_states
-Revises: 0010_policy_windows
+Revises: 0006_alert_deliveries
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_sleep_states"
-down_revision = "0010_policy_windows"
+down_revision = "0006_alert_deliveries"
 branch_labels = None
 depends_on = None
 
