@@ -23,6 +23,7 @@ STATE_FIXES = {
     "settings": "Linux: logind.conf and GNOME settings; Windows: powercfg must be on PATH",
     "blockers": "Linux: systemd-inhibit (systemd); Windows: run as an administrator or SYSTEM "
     "(powercfg /requests needs it)",
+    "sleep_states": "Linux: /sys/power/state must be readable; Windows: powercfg must be on PATH",
 }
 
 
@@ -69,7 +70,7 @@ def run_check(
         )
         note = "" if readings else " (nothing to report right now, e.g. on AC power)"
         out.write(f"[ok] {name}: {shown or 'no reading'}{note}\n")
-    for field in ("idle", "settings", "blockers"):
+    for field in ("idle", "settings", "blockers", "sleep_states"):
         probe = getattr(state, field)
         error = probe.last_error if isinstance(probe, Guarded) else None
         if error:
@@ -78,7 +79,8 @@ def run_check(
             value = {
                 "idle": block.idle_seconds,
                 "settings": block.sleep_settings,
-                "blockers": block.sleep_blockers,
+                "blockers": block.sleep_blockers if block.sleep_blockers_known else "unknown",
+                "sleep_states": block.sleep_states,
             }[field]
             out.write(f"[ok] state.{field}: {value}\n")
     problem = reachable(config.mqtt.host, config.mqtt.port)

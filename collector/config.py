@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from collector.alerts.settings import AlertsSettings
@@ -191,6 +192,12 @@ class PolicyGroup(Section):
     idle_minutes: float = Field(30.0, gt=0, description="Idle this long inside a window = breach.")
     grace_minutes: float = Field(15.0, ge=0, description="Ignored at the start of each window.")
     target_state: Literal["sleep", "off"] = "sleep"
+    max_sleep_timeout_minutes: float = Field(
+        30.0,
+        gt=0,
+        description="A sleep timeout longer than this (or never) is a configuration violation;"
+        " 30 min is the ENERGY STAR computer requirement.",
+    )
 
     @field_validator("evening_start", "morning_end")
     @classmethod
@@ -219,11 +226,41 @@ class MaintenanceWindow(Section):
         return value
 
 
+class PoePolicy(Section):
+    """Night policy for network gear: PoE drawn on access-point ports during sleep windows."""
+
+    group: str = Field("workstations", description="The policy group whose windows apply.")
+    max_port_watts: float = Field(
+        2.0, ge=0, description="An access-point port drawing more than this at night breaches."
+    )
+    min_minutes: float = Field(30.0, gt=0, description="Above the threshold this long = breach.")
+    access_point_ports: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='PoE device id -> components feeding access points ("port-3").',
+    )
+
+
 class PolicySettings(Section):
     timezone: str = "Europe/Paris"
     holidays_country: str = "FR"
+    holidays_subdivision: str | None = Field(
+        None,
+        description='Regional holidays too: "57" Moselle, "6AE" Alsace (Good Friday, 26 Dec),'
+        ' "974" La Réunion... as the holidays package names them.',
+    )
     groups: dict[str, PolicyGroup] = Field(default_factory=lambda: {"workstations": PolicyGroup()})
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+    poe: PoePolicy | None = None
+
+    @model_validator(mode="after")
+    def _holidays_known(self) -> PolicySettings:
+        try:
+            holidays.country_holidays(self.holidays_country, subdiv=self.holidays_subdivision)
+        except NotImplementedError as exc:
+            raise ValueError(f"holidays_country/holidays_subdivision: {exc}") from None
+        if self.poe is not None and self.poe.group not in self.groups:
+            raise ValueError(f"poe.group: no policy group {self.poe.group!r}")
+        return self
 
     @field_validator("timezone")
     @classmethod

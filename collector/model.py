@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from contract.schema import Quality, Reading, SleepSettings
+from contract.schema import Quality, Reading, SleepSettings, SleepStates
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,7 @@ class StateObservation:
     idle_seconds: float | None = None
     blockers: tuple[str, ...] = ()
     slept: tuple[tuple[datetime, datetime], ...] = ()
+    blockers_known: bool = True  # False: the agent could not read its blockers
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,8 @@ class DeviceRecord:
     idle_seconds: float | None = None
     on_battery: bool | None = None
     sleep_settings: SleepSettings | None = None
-    sleep_blockers: tuple[str, ...] = ()
+    sleep_blockers: tuple[str, ...] | None = ()  # None: the agent could not read them
+    sleep_states: SleepStates | None = None
     last_seq: int | None = None
     clock_skew_seconds: float | None = None
     messages: int = 0

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 TOPIC_ROOT = "veille/v1"
@@ -103,6 +103,50 @@ class SleepSettings(_Frozen):
     screensaver_enabled: bool | None = None
 
 
+SleepStateName = Literal[
+    "s0_low_power_idle",
+    "suspend_to_idle",
+    "s1",
+    "s2",
+    "s3",
+    "suspend",
+    "hibernate",
+    "hybrid_sleep",
+    "fast_startup",
+    "other",
+]
+"""A sleep state, named the same on every OS. ``s0_low_power_idle``: Windows Modern Standby;
+``suspend_to_idle``: Linux ``freeze``/``s2idle``; ``suspend``: Linux ``mem`` of a kernel that
+does not say which variant; ``other``: a state the agent could not name (another language)."""
+
+#: States that put the machine to sleep (hybrid sleep needs S1-S3; fast startup is a shutdown).
+SLEEPING_STATES: frozenset[str] = frozenset(
+    {"s0_low_power_idle", "suspend_to_idle", "s1", "s2", "s3", "suspend", "hibernate"}
+)
+
+
+class SleepStates(_Frozen):
+    """The sleep states this machine offers (``powercfg /a``, ``/sys/power/state``).
+
+    ``unavailable`` maps a state to the reasons the OS gives (its own words, in its language).
+    """
+
+    available: list[SleepStateName] = Field(default_factory=list, max_length=16)
+    unavailable: dict[SleepStateName, str] = Field(default_factory=dict, max_length=16)
+
+    @field_validator("unavailable")
+    @classmethod
+    def _short_reasons(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k: v[:300] for k, v in value.items()}
+
+    @property
+    def can_sleep(self) -> bool | None:
+        """True if a sleeping state is available; None if only unnamed states are."""
+        if SLEEPING_STATES & set(self.available):
+            return True
+        return None if "other" in self.available else False
+
+
 class SleptInterval(_Frozen):
     """A sleep the agent detected after resuming (CLOCK_BOOTTIME minus CLOCK_MONOTONIC)."""
 
@@ -122,7 +166,27 @@ class StateBlock(_Frozen):
     on_battery: bool | None = None
     sleep_settings: SleepSettings | None = None
     sleep_blockers: list[str] = Field(default_factory=list, max_length=50)
+    sleep_blockers_known: bool | None = Field(
+        default=None,
+        description="False: the agent could not read its sleep blockers (the command failed or"
+        " its output was empty, cut or garbled), so an empty sleep_blockers means unknown, not"
+        " none. Absent (older agents): sleep_blockers is taken as read.",
+    )
+    sleep_states: SleepStates | None = Field(
+        default=None, description="Sleep states available; absent when unknown."
+    )
     slept: list[SleptInterval] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _unknown_means_empty(self) -> StateBlock:
+        if self.sleep_blockers_known is False and self.sleep_blockers:
+            raise ValueError("sleep_blockers must be empty when sleep_blockers_known is false")
+        return self
+
+    @property
+    def blockers_unknown(self) -> bool:
+        """True when the agent said it could not read its sleep blockers."""
+        return self.sleep_blockers_known is False
 
 
 class Telemetry(_Frozen):

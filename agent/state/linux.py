@@ -106,23 +106,49 @@ def _inhibitor_blocker(what: str, mode: str, comm: str, details: bool) -> str | 
     return blocker
 
 
+_LEGEND = re.compile(r"^(\d+) inhibitors listed\.$")
+
+
+def _legend_count(lines: list[str]) -> int | None:
+    """The number of inhibitors systemd says it listed: "N inhibitors listed." or "No
+    inhibitors." as its last line (systemd's own words; it does not translate them)."""
+    tail = [ln.strip() for ln in lines if ln.strip()]
+    if not tail:
+        return None
+    if tail[-1] == "No inhibitors.":
+        return 0
+    m = _LEGEND.match(tail[-1])
+    return int(m.group(1)) if m else None
+
+
 def parse_inhibitors(text: str, *, details: bool = False) -> list[str]:
-    """Sleep blockers from ``systemd-inhibit --list`` as ``sleep:inhibitor[:comm]``."""
+    """Sleep blockers from ``systemd-inhibit --list`` as ``sleep:inhibitor[:comm]``.
+
+    Raises ValueError unless the output ends with systemd's legend and the legend's count
+    matches the rows read: an empty, cut or garbled output is unknown, never "no blockers".
+    """
+    text = text.lstrip("\ufeff")
+    if "\x00" in text:
+        raise ValueError("systemd-inhibit --list: NUL characters (not text)")
     rows: list[tuple[str, str, str]] = []
     lines = text.splitlines()
+    expected = _legend_count(lines)
+    if expected is None:
+        raise ValueError("systemd-inhibit --list: no 'N inhibitors listed.' legend (cut/garbled)")
     header = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("WHO ")), None)
     if header is not None:
         head = lines[header]
         cols = {name: head.index(name) for name in ("COMM", "WHAT", "WHY", "MODE") if name in head}
-        if {"COMM", "WHAT", "MODE"} <= cols.keys():
-            after_what = cols.get("WHY", cols["MODE"])
-            for line in lines[header + 1 :]:
-                if not line.strip() or line.strip().endswith("listed."):
-                    continue
-                comm = line[cols["COMM"] : cols["WHAT"]].strip()
-                what = line[cols["WHAT"] : after_what].strip()
-                mode = line[cols["MODE"] :].strip()
-                rows.append((what, mode, comm))
+        if not {"COMM", "WHAT", "MODE"} <= cols.keys():
+            raise ValueError("systemd-inhibit --list: table header without COMM, WHAT, MODE")
+        after_what = cols.get("WHY", cols["MODE"])
+        for line in lines[header + 1 :]:
+            if not line.strip() or line.strip().endswith("listed."):
+                continue
+            comm = line[cols["COMM"] : cols["WHAT"]].strip()
+            what = line[cols["WHAT"] : after_what].strip()
+            mode = line[cols["MODE"] :].strip()
+            rows.append((what, mode, comm))
     else:  # systemd < 246: "Who: x (UID 0/root, PID 1/comm)" / "What:" / "Mode:" blocks
         block: dict[str, str] = {}
         for line in [*lines, ""]:
@@ -135,6 +161,10 @@ def parse_inhibitors(text: str, *, details: bool = False) -> list[str]:
                     (block.get("What", ""), block.get("Mode", ""), pid.group(1) if pid else "")
                 )
                 block = {}
+    if len(rows) != expected:
+        raise ValueError(
+            f"systemd-inhibit --list: {len(rows)} rows read, the legend says {expected}"
+        )
     out: list[str] = []
     for what, mode, comm in rows:
         blocker = _inhibitor_blocker(what, mode, comm, details)
@@ -166,9 +196,16 @@ def parse_logind_conf(*texts: str) -> tuple[str, float]:
 
 
 def parse_gsettings(text: str) -> dict[str, str]:
-    """``schema key value`` lines of ``gsettings list-recursively``, keyed "schema key"."""
+    """``schema key value`` lines of ``gsettings list-recursively``, keyed "schema key".
+
+    gsettings ends every line with a newline: a last line without one was cut (``3600`` read
+    as ``36``), so it is dropped.
+    """
     out = {}
-    for line in text.splitlines():
+    lines = text.splitlines()
+    if text and not text.endswith("\n"):
+        lines = lines[:-1]
+    for line in lines:
         parts = line.split(None, 2)
         if len(parts) == 3:
             value = re.sub(r"^(u?int(16|32|64)|byte|double)\s+", "", parts[2].strip())
@@ -190,13 +227,22 @@ def _gnome_sleep(gs: dict[str, str], supply: str) -> int | None:
 def linux_sleep_settings(
     logind: tuple[str, float] | None, gsettings: dict[str, str]
 ) -> SleepSettings:
-    """Combine logind's idle action and GNOME's settings: the shortest timer that sleeps wins."""
+    """Combine logind's idle action and GNOME's settings: the shortest timer that sleeps wins.
+
+    If GNOME's power plugin was read but a supply's type or timeout is missing (a cut or
+    garbled output), that supply's timeout is unknown rather than logind's alone.
+    """
     logind_s: int | None = None
     if logind is not None:
         logind_s = int(logind[1]) if logind[0] in SLEEP_ACTIONS else 0
 
+    power_shown = any(k.startswith(_POWER + " ") for k in gsettings)
+
     def combine(supply: str) -> int | None:
-        candidates = [v for v in (logind_s, _gnome_sleep(gsettings, supply)) if v is not None]
+        gnome = _gnome_sleep(gsettings, supply)
+        if power_shown and gnome is None:
+            return None  # GNOME's power settings were read, but not whole: unknown
+        candidates = [v for v in (logind_s, gnome) if v is not None]
         if not candidates:
             return None
         positive = [v for v in candidates if v > 0]

@@ -2,9 +2,10 @@
 
 Linux: logind (``loginctl``, else ``busctl``), ``systemd-inhibit --list``, logind.conf and its
 drop-ins under ``etc_root``/``/usr/lib``/``/run``, GNOME settings (``gsettings``), the power
-supplies and the DRM connectors' DPMS state under ``sysfs_root``. Windows: the per-session idle
-helper's files, ``powercfg /q``, ``powercfg /requests``, ``reg query`` for the screensaver,
-psutil for the battery. Commands run through the ``run`` parameter.
+supplies, the DRM connectors' DPMS state and ``power/state`` under ``sysfs_root``. Windows: the
+per-session idle helper's files, ``powercfg /q``, ``powercfg /requests``, ``powercfg /a``,
+``reg query`` for the screensaver, psutil for the battery. A probe that fails or cannot trust
+its output gives None (unknown), never an empty list. Commands run through the ``run`` parameter.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from agent.commands import CommandError, CommandRunner
 from agent.sources.battery import psutil_on_battery, read_power_supplies
 from agent.sources.system import boot_datetime
-from agent.state import linux, windows
+from agent.state import linux, sleepstates, windows
 from agent.state.reader import Guarded, HostState
 from agent.state.sleepdetect import SleepDetector
 from contract.schema import SleepSettings
@@ -32,6 +33,7 @@ GSETTINGS_SCHEMAS = (
 )
 POWERCFG_QUERY = ("powercfg", "/q")
 POWERCFG_REQUESTS = ("powercfg", "/requests")
+POWERCFG_AVAILABLE = ("powercfg", "/a")
 REG_DESKTOP = ("reg", "query", r"HKCU\Control Panel\Desktop")
 REG_DESKTOP_POLICY = (
     "reg",
@@ -69,12 +71,18 @@ def read_logind_conf(
 
 
 def gsettings(run: CommandRunner) -> dict[str, str]:
+    """GNOME's settings; a schema that is not installed is skipped (the command fails), one
+    that answers with nothing readable makes the settings unknown (ValueError)."""
     out: dict[str, str] = {}
     for schema in GSETTINGS_SCHEMAS:
         try:
-            out.update(linux.parse_gsettings(run(("gsettings", "list-recursively", schema))))
+            text = run(("gsettings", "list-recursively", schema))
         except CommandError:
             continue
+        parsed = linux.parse_gsettings(text)
+        if not parsed:
+            raise ValueError(f"gsettings {schema}: no setting read (output empty or garbled)")
+        out.update(parsed)
     return out
 
 
@@ -117,14 +125,20 @@ def linux_state(
     return HostState(
         idle=Guarded("idle time (logind)", lambda: logind_idle(run), None),
         settings=Guarded("sleep settings", settings, None, cache_seconds=600.0),
-        blockers=Guarded[list[str]](
+        blockers=Guarded[list[str] | None](
             "sleep blockers (systemd-inhibit)",
             lambda: linux.parse_inhibitors(run(INHIBIT_LIST), details=details),
-            [],
+            None,
         ),
         on_battery=lambda: read_power_supplies(sysfs_root / "class" / "power_supply").on_battery,
         boot_time=boot_datetime,
         detector=detector,
+        sleep_states=Guarded(
+            "sleep states (/sys/power/state)",
+            lambda: sleepstates.read_sys_power(sysfs_root),
+            None,
+            cache_seconds=3600.0,
+        ),
     )
 
 
@@ -143,12 +157,14 @@ def windows_state(
             return seen
         try:
             user = windows.parse_reg_query(run(REG_DESKTOP))
-        except CommandError:
-            return None
+        except (CommandError, ValueError):
+            return None  # unknown, and the timeouts are still worth sending
         try:
             policy = windows.parse_reg_query(run(REG_DESKTOP_POLICY))
         except CommandError:
             policy = {}  # no policy key: the usual case
+        except ValueError:
+            return None
         return windows.screensaver_enabled(user, policy)
 
     def settings() -> SleepSettings | None:
@@ -157,12 +173,18 @@ def windows_state(
     return HostState(
         idle=lambda: windows.read_idle_files(idle_dir),
         settings=Guarded("sleep settings (powercfg /q)", settings, None, cache_seconds=600.0),
-        blockers=Guarded[list[str]](
+        blockers=Guarded[list[str] | None](
             "sleep blockers (powercfg /requests)",
             lambda: windows.parse_powercfg_requests(run(POWERCFG_REQUESTS), details=details),
-            [],
+            None,
         ),
         on_battery=psutil_on_battery,
         boot_time=boot_datetime,
         detector=detector,
+        sleep_states=Guarded(
+            "sleep states (powercfg /a)",
+            lambda: sleepstates.parse_powercfg_available(run(POWERCFG_AVAILABLE)),
+            None,
+            cache_seconds=3600.0,
+        ),
     )

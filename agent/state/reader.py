@@ -3,7 +3,9 @@
 A probe is a function returning one fact (idle seconds, sleep settings, blockers, on
 battery, boot time). :class:`Guarded` keeps a failing probe from costing a subprocess every
 minute: after a failure it is retried only after ``retry_seconds``, and its last error is
-kept for ``veille-agent check``. Sleep settings change rarely and are cached. Power state:
+kept for ``veille-agent check``. Sleep settings and states change rarely and are cached.
+Blockers that could not be read are sent as unknown (``sleep_blockers_known=false``), never
+as an empty list that would read "no blocker". Power state:
 ``resumed`` when a sleep was seen since the last report, ``active`` when the last input is
 recent (or unknown: no evidence is no accusation), else ``idle``.
 """
@@ -19,7 +21,7 @@ from typing import Generic, Protocol, TypeVar
 
 from agent.commands import CommandError
 from agent.state.sleepdetect import SleepDetector
-from contract.schema import PowerState, SleepSettings, StateBlock
+from contract.schema import PowerState, SleepSettings, SleepStates, StateBlock
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +80,11 @@ class HostState:
 
     idle: Callable[[], float | None]
     settings: Callable[[], SleepSettings | None]
-    blockers: Callable[[], list[str]]
+    blockers: Callable[[], list[str] | None]
     on_battery: Callable[[], bool | None]
     boot_time: Callable[[], datetime | None]
     detector: SleepDetector | None = None
+    sleep_states: Callable[[], SleepStates | None] = lambda: None
     active_within_seconds: float = 300.0
     last: StateBlock | None = field(default=None, init=False)
 
@@ -93,6 +96,7 @@ class HostState:
         self.poll_sleep()
         slept = self.detector.take() if self.detector else []
         idle = self.idle()
+        blockers = self.blockers()  # None: could not be read, which is not "none"
         if slept:
             power_state = PowerState.RESUMED
         elif idle is None or idle < self.active_within_seconds:
@@ -105,7 +109,9 @@ class HostState:
             boot_time=self.boot_time(),
             on_battery=self.on_battery(),
             sleep_settings=self.settings(),
-            sleep_blockers=self.blockers()[:50],
+            sleep_blockers=[] if blockers is None else blockers[:50],
+            sleep_blockers_known=blockers is not None,
+            sleep_states=self.sleep_states(),
             slept=slept,
         )
         return self.last

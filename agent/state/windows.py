@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from agent.state.text import readable_text
 from contract.schema import SleepSettings
 
 SUB_SLEEP = "238c9fa8-0aad-41ed-83f4-97be242c8f20"
@@ -25,22 +27,76 @@ SUB_VIDEO = "7516b95f-f776-4464-8c53-06167f40cc99"
 VIDEOIDLE = "3c0bc021-c8a8-4e07-a973-6b14cbcb2b7e"
 
 _GUID = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I)
-_HEX = re.compile(r":\s*0x([0-9a-f]+)\s*$", re.I)
+_HEX = re.compile(r":\s*0x([0-9a-f]*)\s*$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class PowercfgQuery:
+    """What ``powercfg /q`` showed: complete settings, and what was cut or garbled.
+
+    ``settings`` maps a setting GUID to its current (AC, DC) index. ``incomplete`` holds the
+    GUIDs whose block held index lines but not two good ones; ``seen`` every GUID line;
+    ``closed`` the GUID lines followed by a sibling or a parent (a subgroup in ``closed`` was
+    printed whole).
+    """
+
+    settings: dict[str, tuple[int, int]]
+    incomplete: frozenset[str]
+    seen: frozenset[str]
+    closed: frozenset[str]
+
+
+def read_powercfg_query(text: str) -> PowercfgQuery:
+    """Parse ``powercfg /q`` by its layout, which no translation changes.
+
+    A setting's block is its GUID line, then deeper-indented range lines (minimum, maximum,
+    increment: never the value), then exactly two index lines at the GUID line's own indent,
+    AC before DC, each ``0x`` and 8 hex digits. A block cut short, with a cut number, or with
+    lines out of place is *incomplete*: its range limits are never taken for a timeout.
+    """
+    text = text.lstrip("\ufeff")
+    settings: dict[str, tuple[int, int]] = {}
+    incomplete: set[str] = set()
+    seen: set[str] = set()
+    closed: set[str] = set()
+    open_groups: list[tuple[str, int]] = []  # GUID lines above the current one, with indents
+    block: tuple[str, int] | None = None
+    values: list[int] = []
+    broken = False
+
+    def finish() -> None:
+        if block is None:
+            return
+        if not broken and len(values) == 2:
+            settings[block[0]] = (values[0], values[1])
+        elif values or broken:
+            incomplete.add(block[0])
+
+    for line in text.splitlines():
+        indent = len(line) - len(line.lstrip(" "))
+        guid = _GUID.search(line)
+        if guid and ":" in line[: guid.start()]:
+            finish()
+            while open_groups and open_groups[-1][1] >= indent:
+                closed.add(open_groups.pop()[0])
+            block, values, broken = (guid.group(1).lower(), indent), [], False
+            open_groups.append(block)
+            seen.add(block[0])
+            continue
+        hexval = _HEX.search(line)
+        if hexval is None or block is None or indent > block[1]:
+            continue  # labels, enumerated choices, range limits
+        if indent < block[1] or len(hexval.group(1)) != 8 or len(values) == 2:
+            broken = True
+        else:
+            values.append(int(hexval.group(1), 16))
+    finish()
+    return PowercfgQuery(settings, frozenset(incomplete), frozenset(seen), frozenset(closed))
 
 
 def parse_powercfg_query(text: str) -> dict[str, tuple[int, int]]:
-    """Map each power setting GUID to its current (AC, DC) index."""
-    values: dict[str, list[int]] = {}
-    current: str | None = None
-    for line in text.splitlines():
-        guid = _GUID.search(line)
-        if guid and ":" in line[: guid.start()]:
-            current = guid.group(1).lower()
-            continue
-        hexval = _HEX.search(line)
-        if hexval and current is not None:
-            values.setdefault(current, []).append(int(hexval.group(1), 16))
-    return {g: (v[-2], v[-1]) for g, v in values.items() if len(v) >= 2}
+    """Map each power setting GUID whose block is complete to its current (AC, DC) index."""
+    return read_powercfg_query(text).settings
 
 
 def sleep_settings_from_powercfg(
@@ -49,19 +105,30 @@ def sleep_settings_from_powercfg(
     """Sleep and display-off timeouts of the active scheme, in seconds (0 = never).
 
     With sleep set to never but hibernation on a timer, the hibernation timeout is the one
-    that takes the machine down, so it is reported as the sleep timeout.
+    that takes the machine down, so it is reported as the sleep timeout. A timeout whose
+    block was cut or garbled is None (unknown). So is "never" when the hibernation block
+    could have followed but was not seen whole (an output cut inside the Sleep subgroup).
+    Raises ValueError when neither the sleep nor the display block is there at all.
     """
-    settings = parse_powercfg_query(query_text)
-    if STANDBYIDLE not in settings and VIDEOIDLE not in settings:
+    q = read_powercfg_query(query_text)
+    settings = q.settings
+    if not ({STANDBYIDLE, VIDEOIDLE} & q.seen):
         raise ValueError("powercfg output has neither STANDBYIDLE nor VIDEOIDLE")
     standby = settings.get(STANDBYIDLE)
-    hibernate = settings.get(HIBERNATEIDLE, (0, 0))
+    hibernate = settings.get(HIBERNATEIDLE)
+    # An absence proves something only in an output read whole: the Sleep subgroup closed by
+    # the next one, and no block anywhere cut or garbled. Then hibernation is off.
+    whole = SUB_SLEEP in q.closed and not q.incomplete
+    if hibernate is None and HIBERNATEIDLE not in q.seen and whole:
+        hibernate = (0, 0)
     video = settings.get(VIDEOIDLE)
 
     def pick(i: int) -> int | None:
         if standby is None:
             return None
-        return standby[i] or hibernate[i]
+        if standby[i]:
+            return standby[i]
+        return None if hibernate is None else hibernate[i]
 
     return SleepSettings(
         sleep_ac_seconds=pick(0),
@@ -75,6 +142,10 @@ def sleep_settings_from_powercfg(
 # Categories that keep the machine (or its display) awake; PERFBOOST and ACTIVELOCKSCREEN
 # do not prevent sleep.
 BLOCKING_REQUESTS = ("DISPLAY", "SYSTEM", "AWAYMODE", "EXECUTION")
+#: The sections Windows 10/11 print, in order. The blocking ones must all be there, each with
+#: a body ("None." in the user's language, or requests), and closed by PERFBOOST, for the
+#: output to be read at all: anything less was cut, garbled or wrongly decoded.
+REQUEST_SECTIONS = ("DISPLAY", "SYSTEM", "AWAYMODE", "EXECUTION", "PERFBOOST")
 _HEADER = re.compile(r"^([A-Z]+):\s*$")
 _ENTRY = re.compile(r"^\[(DRIVER|PROCESS|SERVICE)[^\]]*\]\s*(.*)$")
 _SAFE = re.compile(r"[^A-Za-z0-9 ._+()-]")
@@ -94,15 +165,26 @@ def _requester_name(kind: str, rest: str) -> str:
 
 
 def parse_powercfg_requests(text: str, *, details: bool = False) -> list[str]:
-    """Sleep blockers as ``category:kind`` (``system:process``), plus the name if ``details``."""
+    """Sleep blockers as ``category:kind`` (``system:process``), plus the name if ``details``.
+
+    Raises ValueError when the output is not whole (see :data:`REQUEST_SECTIONS`): an empty
+    list must mean "no blocker", never "could not tell".
+    """
+    text = readable_text(text, "powercfg /requests")
     out: list[str] = []
+    bodies: dict[str, int] = {}
+    order: list[str] = []
     section: str | None = None
     for raw in text.splitlines():
         line = raw.strip()
         header = _HEADER.match(line)
         if header:
             section = header.group(1)
+            order.append(section)
+            bodies.setdefault(section, 0)
             continue
+        if section is not None and line:
+            bodies[section] += 1
         entry = _ENTRY.match(line)
         if not entry or section not in BLOCKING_REQUESTS:
             continue  # "None." / "Aucun." or a request's reason text: never kept
@@ -112,6 +194,15 @@ def parse_powercfg_requests(text: str, *, details: bool = False) -> list[str]:
             blocker += ":" + _requester_name(kind, entry.group(2))
         if blocker not in out:
             out.append(blocker)
+    known = [s for s in order if s in REQUEST_SECTIONS]
+    if known != list(REQUEST_SECTIONS):
+        raise ValueError(
+            f"powercfg /requests: sections {known} instead of {list(REQUEST_SECTIONS)}"
+            " (output cut or garbled)"
+        )
+    empty = [s for s in BLOCKING_REQUESTS if not bodies[s]]
+    if empty:
+        raise ValueError(f"powercfg /requests: empty section(s) {empty} (output garbled)")
     return out
 
 
@@ -119,13 +210,24 @@ _REG_VALUE = re.compile(r"^\s+(?P<name>\S.*?)\s+(?P<type>REG_[A-Z_]+)\s*(?P<data
 
 
 def parse_reg_query(text: str) -> dict[str, str]:
-    """Values of ``reg query <key>`` output, by name (case kept), data as text."""
+    """Values of ``reg query <key>`` output, by name (case kept), data as text.
+
+    reg.exe prints the key, its values, then a blank line: without that blank line the output
+    was cut and a missing value (``SCRNSAVE.EXE``) could be one not printed, so ValueError.
+    """
+    lines = readable_text(text, "reg query").splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("HKEY_")), None)
+    if start is None:
+        raise ValueError("reg query: no HKEY_ line (output garbled)")
     out: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in lines[start + 1 :]:
+        if not line:  # spaces alone are a value line cut short, not the end
+            return out
         m = _REG_VALUE.match(line)
-        if m:
-            out[m["name"]] = m["data"].strip()
-    return out
+        if m is None:
+            raise ValueError(f"reg query: unexpected line {line.strip()[:60]!r} (cut or garbled)")
+        out[m["name"]] = m["data"].strip()
+    raise ValueError("reg query: no blank line after the values (output cut)")
 
 
 def screensaver_enabled(user: dict[str, str], policy: dict[str, str] | None = None) -> bool | None:

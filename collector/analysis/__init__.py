@@ -14,5 +14,8 @@
 - :mod:`~collector.analysis.windows`: sleep windows (time zone, weekends, public holidays).
 - :mod:`~collector.analysis.sleep`: sleep-policy violations with their evidence;
   :mod:`~collector.analysis.lifecycle`: their life cycle.
+- :mod:`~collector.analysis.config_policy`: configuration violations from reported settings
+  (sleep timeout, screensaver, cannot sleep), unknown kept apart.
+- :mod:`~collector.analysis.poe`: the PoE night policy for access-point ports.
 - :mod:`~collector.analysis.carbon`: kgCO2e, location- and market-based side by side.
 """

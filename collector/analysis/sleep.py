@@ -3,7 +3,8 @@
 Reads :class:`StateObservation` (power state, idle time in seconds, sleep blockers, slept
 intervals; UTC times), the device's inventory line and its policy group; writes one
 :class:`Violation` per sleep window (see :mod:`collector.analysis.windows`) where the device broke
-the policy, with its evidence as a short sentence in the authority's time zone.
+the policy, with its evidence as a short sentence in the authority's time zone. Blockers an
+agent could not read (``blockers_known`` False) are said to be unknown, never "none reported".
 
 - target_state "sleep": the device was seen awake and idle for at least ``group.idle_minutes``
   after the grace period (``group.grace_minutes`` from the window start). Idle time comes from
@@ -12,7 +13,8 @@ the policy, with its evidence as a short sentence in the authority's time zone.
 - target_state "off": any awake observation after the grace period counts, idle or not, because
   the authority wants the machine switched off.
 - A device exempt that day (``Device.exempt_on`` of the window's local start date) is skipped.
-  Observations inside maintenance windows are ignored.
+  Observations inside maintenance windows are ignored, and idle time after one is counted
+  from its end (a machine woken for a patch night is not idle since the evening).
 
 Resolution rule: a violation resolves by itself at the end of the first *complete* later window
 that the device went through without a violation (slept, switched off, or not seen at all), see
@@ -30,6 +32,7 @@ from zoneinfo import ZoneInfo
 from collector.analysis.windows import (
     Window,
     in_maintenance,
+    maintenance_ends,
     policy_window,
     windows_between,
 )
@@ -83,7 +86,9 @@ def _span(a: datetime, b: datetime, tz: str) -> str:
     return f"between {la:%H:%M} on {day(la)} and {lb:%H:%M} on {day(lb)} ({tz})"
 
 
-def _evidence(s: _Stretch, blockers: tuple[str, ...], target: str, tz: str) -> str:
+def _evidence(
+    s: _Stretch, blockers: tuple[str, ...], target: str, tz: str, blockers_known: bool = True
+) -> str:
     if target == "sleep" and s.idle_from and s.idle_to:
         text = f"awake and idle {_duration(s.idle_seconds)} {_span(s.idle_from, s.idle_to, tz)}"
     elif s.awake[0].ts == s.awake[-1].ts:
@@ -95,6 +100,8 @@ def _evidence(s: _Stretch, blockers: tuple[str, ...], target: str, tz: str) -> s
         text = f"awake {_duration(s.awake_seconds)} {span} (target: off)"
     if blockers:
         return f"{text}; blocked by: {', '.join(blockers)}"
+    if not blockers_known:
+        return f"{text}; sleep blockers unknown (the agent could not read them)"
     return f"{text}; no sleep blocker reported"
 
 
@@ -112,8 +119,10 @@ def _stretch(
     grace_end: datetime,
     slept: list[tuple[datetime, datetime]],
     max_gap: timedelta,
+    restarts: Sequence[datetime] = (),
 ) -> _Stretch:
-    """Awake time and the longest idle stretch after the grace period."""
+    """Awake time and the longest idle stretch after the grace period; an idle stretch never
+    starts before a wake or a ``restarts`` instant (the end of a maintenance window)."""
     awake: list[StateObservation] = []
     awake_seconds = best = 0.0
     best_from = best_to = run_from = None
@@ -136,7 +145,8 @@ def _stretch(
             else:
                 since = run_from if joined and run_from is not None else o.ts
             wake = _last_wake(slept, o.ts)
-            since = max(since, grace_end, wake or grace_end)
+            restart = max((r for r in restarts if r <= o.ts), default=grace_end)
+            since = max(since, grace_end, wake or grace_end, restart)
             run_from = since
             idle = (o.ts - since).total_seconds()
             if idle > best or best_from is None:
@@ -182,7 +192,9 @@ def find_violations(
             continue
         lo, hi = bisect.bisect_left(times, window[0] + grace), bisect.bisect_left(times, window[1])
         inside = [o for o in obs[lo:hi] if not in_maintenance(o.ts, policy)]
-        s = _stretch(inside, window[0] + grace, slept, timedelta(seconds=max_gap_seconds))
+        restarts = maintenance_ends(window[0], window[1], policy)
+        gap = timedelta(seconds=max_gap_seconds)
+        s = _stretch(inside, window[0] + grace, slept, gap, restarts)
         if not s.awake:
             continue
         if group.target_state == "sleep" and s.idle_seconds < group.idle_minutes * 60:
@@ -200,7 +212,13 @@ def find_violations(
                 blockers=blockers,
                 observations=len(s.awake),
                 target_state=group.target_state,
-                evidence=_evidence(s, blockers, group.target_state, policy.timezone),
+                evidence=_evidence(
+                    s,
+                    blockers,
+                    group.target_state,
+                    policy.timezone,
+                    all(o.blockers_known for o in s.awake),
+                ),
                 policy_group=group_name,
             )
         )

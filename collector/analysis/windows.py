@@ -9,7 +9,8 @@ The model: a *working day* runs from ``group.morning`` to ``group.evening`` (to 
 evening when evening <= morning). Everything between two working days is a sleep window. A day
 is not a working day on weekends (``group.weekends``: Friday evening to Monday morning) nor on
 public holidays (``group.public_holidays``, from the ``holidays`` package for
-``policy.holidays_country``). Maintenance windows (``policy.maintenance``, weekday + local
+``policy.holidays_country`` and, if set, ``policy.holidays_subdivision``: Alsace-Moselle's
+Good Friday and 26 December). Maintenance windows (``policy.maintenance``, weekday + local
 times) are not sleep: an instant inside one is in no window.
 """
 
@@ -31,9 +32,10 @@ MAX_DAYS = 14
 
 
 @lru_cache(maxsize=64)
-def public_holidays(country: str, year: int) -> frozenset[date]:
-    """Public holidays of ``country`` (ISO code, e.g. "FR") in ``year``."""
-    return frozenset(holidays.country_holidays(country, years=year).keys())
+def public_holidays(country: str, year: int, subdivision: str | None = None) -> frozenset[date]:
+    """Public holidays of ``country`` (ISO code, e.g. "FR") in ``year``, with those of
+    ``subdivision`` if given ("57": Moselle adds Good Friday and 26 December)."""
+    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year).keys())
 
 
 def _aware(ts: datetime) -> datetime:
@@ -46,7 +48,11 @@ def is_working_day(day: date, group: PolicyGroup, policy: PolicySettings) -> boo
     """False on weekends and public holidays when the group sleeps through them."""
     if group.weekends and day.weekday() >= 5:
         return False
-    return not (group.public_holidays and day in public_holidays(policy.holidays_country, day.year))
+    if not group.public_holidays:
+        return True
+    return day not in public_holidays(
+        policy.holidays_country, day.year, policy.holidays_subdivision
+    )
 
 
 def _working(day: date, group: PolicyGroup, policy: PolicySettings) -> Window | None:
@@ -104,6 +110,28 @@ def in_maintenance(ts: datetime, policy: PolicySettings) -> bool:
         ):
             return True
     return False
+
+
+def maintenance_ends(start: datetime, end: datetime, policy: PolicySettings) -> list[datetime]:
+    """UTC ends of the maintenance windows that end in (start, end], oldest first.
+
+    Idle time is counted from such an end at the earliest: the machine was woken on purpose.
+    """
+    zone = ZoneInfo(policy.timezone)
+    first = _aware(start).astimezone(zone).date() - timedelta(days=1)
+    last = _aware(end).astimezone(zone).date()
+    out = []
+    for i in range((last - first).days + 1):
+        day = first + timedelta(days=i)
+        for m in policy.maintenance:
+            if day.weekday() != m.weekday:
+                continue
+            m_start, m_end = time.fromisoformat(m.start), time.fromisoformat(m.end)
+            end_day = day if m_start < m_end else day + timedelta(days=1)
+            ends = datetime.combine(end_day, m_end, tzinfo=zone).astimezone(UTC)
+            if start < ends <= end:
+                out.append(ends)
+    return sorted(out)
 
 
 def policy_window(ts: datetime, group: PolicyGroup, policy: PolicySettings) -> Window | None:

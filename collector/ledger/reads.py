@@ -24,7 +24,7 @@ from collector.model import (
     ViolationEvent,
     ViolationRecord,
 )
-from contract.schema import Quality, SleepSettings
+from contract.schema import Quality, SleepSettings, SleepStates
 
 
 class LedgerReads:
@@ -68,6 +68,7 @@ class LedgerReads:
                     power_state=r.power_state,
                     idle_seconds=r.idle_seconds,
                     blockers=tuple(r.blockers or ()),
+                    blockers_known=r.blockers is not None,
                     slept=tuple(
                         (datetime.fromisoformat(a), datetime.fromisoformat(b))
                         for a, b in (r.slept or ())
@@ -206,7 +207,7 @@ class LedgerReads:
 
 def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
     m = r._mapping
-    settings = m["sleep_settings"]
+    settings, states, blockers = m["sleep_settings"], m["sleep_states"], m["sleep_blockers"]
     return DeviceRecord(
         device_id=m["device_id"],
         site=m["site"],
@@ -219,7 +220,8 @@ def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
         idle_seconds=m["idle_seconds"],
         on_battery=m["on_battery"],
         sleep_settings=SleepSettings.model_validate(settings) if settings else None,
-        sleep_blockers=tuple(m["sleep_blockers"] or ()),
+        sleep_blockers=None if blockers is None else tuple(blockers),
+        sleep_states=SleepStates.model_validate(states) if states else None,
         last_seq=m["last_seq"],
         clock_skew_seconds=m["clock_skew_seconds"],
         messages=m["messages"] or 0,

@@ -177,7 +177,8 @@ class Ledger(LedgerReads):
                 idle_seconds=st.idle_seconds,
                 on_battery=st.on_battery,
                 sleep_settings=st.sleep_settings.model_dump() if st.sleep_settings else None,
-                sleep_blockers=list(st.sleep_blockers),
+                sleep_blockers=None if st.blockers_unknown else list(st.sleep_blockers),
+                sleep_states=st.sleep_states.model_dump() if st.sleep_states else None,
             )
         self._upsert_device(
             conn, msg.device_id, values, first_seen=msg.observed_at, messages=messages
@@ -357,7 +358,7 @@ def _state_row(msg: Telemetry) -> dict[str, Any]:
         "ts": msg.observed_at,
         "power_state": st.power_state.value,
         "idle_seconds": st.idle_seconds,
-        "blockers": list(st.sleep_blockers),
+        "blockers": None if st.blockers_unknown else list(st.sleep_blockers),  # None: unknown
         "slept": [[x.start.isoformat(), x.end.isoformat()] for x in st.slept],
     }
 

@@ -44,6 +44,7 @@ devices = Table(
     Column("on_battery", Boolean),
     Column("sleep_settings", JSON),
     Column("sleep_blockers", JSON),
+    Column("sleep_states", JSON),  # migration 0011
     Column("last_seq", BigInteger),
     Column("clock_skew_seconds", Float),
     Column("messages", BigInteger, nullable=False, server_default="0"),

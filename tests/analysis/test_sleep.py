@@ -13,6 +13,7 @@ from collector.analysis.sleep import (
     policy_window,
     resolutions,
 )
+from collector.analysis.windows import maintenance_ends
 from collector.config import MaintenanceWindow, PolicyGroup, PolicySettings
 from collector.inventory import Device, Exemption
 
@@ -193,3 +194,15 @@ def test_refuses_observations_of_several_devices() -> None:
     seen = [obs(paris(2026, 11, 17, 23, 0)), StateObservation("pc-2", NOW, "idle", None)]
     with pytest.raises(ValueError, match="one device"):
         find_violations(seen, None, "workstations", GROUP, POLICY, now=NOW)
+
+
+def test_maintenance_ends() -> None:
+    policy = PolicySettings(
+        maintenance=[
+            MaintenanceWindow(weekday=2, start="22:00", end="23:00"),  # Wednesdays
+            MaintenanceWindow(weekday=5, start="23:30", end="01:30"),  # Saturday night
+        ]
+    )
+    ends = maintenance_ends(paris(2026, 11, 17, 12, 0), paris(2026, 11, 23, 12, 0), policy)
+    assert ends == [utc(2026, 11, 18, 22, 0), utc(2026, 11, 22, 0, 30)]
+    assert maintenance_ends(paris(2026, 11, 18, 23, 0), paris(2026, 11, 19), policy) == []

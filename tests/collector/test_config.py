@@ -33,6 +33,13 @@ def _write(tmp_path: Path, text: str, name: str = "collector.toml") -> Path:
         ('[[snmp.targets]]\ndevice_id = "pdu"\nhost = "h"\n', "snmp.targets.0"),
         ('[ledger]\nurl = "mysql://x"\n', "ledger.url"),
         ("[mqtt]\nprot = 1\n", "mqtt.prot"),
+        ('[policy]\nholidays_subdivision = "99"\n', "policy"),
+        (
+            "[policy.groups.ws]\nmax_sleep_timeout_minutes = 0\n",
+            "policy.groups.ws.max_sleep_timeout_minutes",
+        ),
+        ('[policy.poe]\ngroup = "servers"\n', "policy"),
+        ("[policy.poe]\nmax_port_watts = -1\n", "policy.poe.max_port_watts"),
     ],
 )
 def test_bad_value_names_its_key(tmp_path: Path, toml: str, key: str) -> None:
