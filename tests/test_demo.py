@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
 import re
 import subprocess
 import sys
@@ -43,9 +45,26 @@ def test_demo_prints_the_figures_and_writes_the_reports(tmp_path: Path) -> None:
     )
     assert violators, text
     assert "awake and idle" in text
-    alerts = re.search(r"(\d+) alert events \(.*\) → gauge; .*: (\d+) devices", text)
+    alerts = re.search(
+        r"(\d+) alert events \(.*\) → email, webhook, mqtt, gauge; .*: (\d+) devices", text
+    )
     assert alerts is not None, text
     assert int(alerts.group(1)) >= len(violators) and int(alerts.group(2)) >= 1
+    compliance = re.search(r"compliance: (\d+)% of (\d+) device-windows judged", text)
+    assert compliance is not None and 0 < int(compliance.group(1)) < 100, text
+    hooks = re.search(r"webhook: (\d+) calls received", text)
+    assert hooks is not None and int(hooks.group(1)) >= 2, text  # the events, then the digest
+    calls = (out / "alerts" / "webhook.jsonl").read_text().splitlines()
+    assert len(calls) == int(hooks.group(1))
+    mails = sorted((out / "alerts" / "mail").glob("*.eml"))
+    subjects = [
+        str(email.message_from_bytes(m.read_bytes(), policy=email.policy.default)["subject"])
+        for m in mails
+    ]
+    assert any("hors politique de veille" in s for s in subjects), subjects  # the digest
+    assert {v for v, _ in violators} <= {
+        d for c in calls for d in re.findall(r'"device_id": ?"(hdv-[^"]+)"', c)
+    }
     assert "Dead letters (rejected messages): 5" in text
     assert "not JSON" in text and "is negative" in text
     assert "Unassigned devices" in text  # the real agent of this machine is not in the inventory

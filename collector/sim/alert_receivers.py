@@ -7,6 +7,8 @@ configured with ``[alerts.alertmanager] url``).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -32,10 +34,8 @@ class _Mailbox:
         with self.lock:
             self.received += 1
             (self.directory / f"{self.received:03d}.eml").write_bytes(data)
-            for line in data.decode("utf-8", "replace").splitlines():
-                if line.lower().startswith("subject:"):
-                    self.subjects.append(line.split(":", 1)[1].strip())
-                    break
+            message = email.message_from_bytes(data, policy=email.policy.default)
+            self.subjects.append(str(message["subject"] or ""))
         return "250 OK"
 
 
