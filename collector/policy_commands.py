@@ -1,4 +1,5 @@
-"""The sleep policy's operator commands: ``violations`` (a table with the evidence),
+"""The sleep policy's operator commands: ``violations`` (a table with the evidence, then the
+settings that break the policy),
 ``exempt`` (record an exemption: who, when, why, until) and ``exemptions`` (list them).
 
 Dates on the command line are local days in the policy's time zone; stored times are UTC.
@@ -13,7 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from collector.analysis.config_policy import ConfigFinding
 from collector.config import load_config
+from collector.config_review import review_configuration
 from collector.inventory import load_inventory
 from collector.ledger import Ledger
 from collector.model import ExemptionRecord, ViolationRecord, ViolationState
@@ -80,14 +83,62 @@ def violations(
         if (wanted is None or r.state in wanted)
         and (domain is None or inv.domain_of(r.device_id) == domain)
     ]
+    findings = [
+        f
+        for f in review_configuration(
+            ledger.devices(),
+            inv,
+            cfg,
+            today=now.astimezone(tz).date(),
+            recorded=ledger.exemptions(),
+        )
+        if f.outcome != "compliant" and (domain is None or inv.domain_of(f.device_id) == domain)
+    ]
     if as_json:
-        print(json.dumps([asdict(row) for row in rows], indent=2, ensure_ascii=False))
+        doc = {
+            "violations": [asdict(row) for row in rows],
+            "configuration": [
+                {
+                    "device_id": f.device_id,
+                    "rule": f.rule,
+                    "outcome": f.outcome,
+                    "evidence": f.evidence,
+                }
+                for f in findings
+            ],
+        }
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
         return 0
+    _print_windows(rows, first, tz)
+    _print_configuration(findings)
+    return 0
+
+
+def _print_configuration(findings: list[ConfigFinding]) -> None:
+    """Settings that break the policy, from each device's last report; unknown apart."""
+    bad = [f for f in findings if f.outcome == "violation"]
+    unknown = [f for f in findings if f.outcome == "unknown"]
+    print()
+    if not bad:
+        print("configuration: no device reports settings that break the policy")
+    else:
+        print(f"configuration: {len(bad)} settings break the policy (last report of each device)")
+        for f in bad:
+            print(f"  {f.rule:14} {f.device_id:22} {f.evidence}")
+    if unknown:
+        print(
+            f"  {len(unknown)} settings unknown (not reported, or not readable): "
+            + ", ".join(sorted({f"{f.device_id} {f.rule}" for f in unknown})[:8])
+            + (" …" if len(unknown) > 8 else "")
+        )
+
+
+def _print_windows(rows: list[ViolationLine], first: date, tz: ZoneInfo) -> None:
     if not rows:
         print(f"no violation since {first.isoformat()}")
-        return 0
+        return
     print(
-        f"{'state':9} {'device':22} {'window (' + cfg.policy.timezone + ')':27} "
+        f"{'state':9} {'device':22} {'window (' + str(tz) + ')':27} "
         f"{'awake':>7} {'row':>4}  evidence"
     )
     for row in rows:
@@ -98,7 +149,6 @@ def violations(
             f"{row.state:9} {row.device_id:22} {window:27} {row.awake_hours:6.1f}h "
             f"{row.streak:4}  {row.evidence}"
         )
-    return 0
 
 
 def exempt(

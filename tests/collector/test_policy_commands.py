@@ -61,11 +61,19 @@ def test_violations_table_and_json(tmp_path: Path) -> None:
     _analyse(config, ledger)
     res = _cli(config, "violations", "--since", "2026-11-01")
     assert res.returncode == 0, res.stderr
-    (line,) = [x for x in res.stdout.splitlines() if "pc-1" in x]
+    (line,) = [x for x in res.stdout.splitlines() if "pc-1" in x and "→" in x]
     assert line.startswith("open") and "Mon 16/11 19:30 → Tue 07:30" in line
     assert "awake and idle" in line  # the evidence
-    rows = json.loads(_cli(config, "violations", "--since", "2026-11-01", "--json").stdout)
+    assert (
+        "3 settings unknown (not reported, or not readable): pc-1 cannot_sleep, "
+        "pc-1 screensaver, pc-1 sleep_timeout" in res.stdout
+    )
+    doc = json.loads(_cli(config, "violations", "--since", "2026-11-01", "--json").stdout)
+    rows = doc["violations"]
     assert [(r["device_id"], r["state"], r["streak"]) for r in rows] == [("pc-1", "open", 1)]
+    # pc-1 reported no sleep settings: unknown, never a violation and never compliant
+    assert {(f["device_id"], f["outcome"]) for f in doc["configuration"]} == {("pc-1", "unknown")}
+    assert "configuration: no device reports settings that break the policy" in res.stdout
     only_resolved = _cli(config, "violations", "--since", "2026-11-01", "--state", "resolved")
     assert "no violation since 2026-11-01" in only_resolved.stdout
 
