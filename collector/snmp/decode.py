@@ -90,6 +90,8 @@ def rows_of(spec: ObjectSpec, raw: RawData) -> list[Row]:
         if not isinstance(value, int) or value in spec.unsupported:
             continue
         name_index = index
+        if spec.index_first and (not index or index[0] not in spec.index_first):
+            continue
         if suffix:
             if index[-len(suffix) :] != suffix:
                 continue

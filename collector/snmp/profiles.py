@@ -74,7 +74,9 @@ class ObjectSpec(_Model):
     value = raw * multiplier / divisor, then the ``scaling`` rules. Rows whose raw value is in
     ``unsupported`` are dropped; an object with no row left does not answer. ``index_suffix``
     keeps the rows whose index ends with these arcs (Raritan: sensor type 5 = W) and drops
-    them from the component name.
+    them from the component name. ``index_first`` keeps the rows whose index starts with one
+    of these arcs: a group of scalars walked as one column (XPPC-MIB three-phase output: the
+    objects 5, 6, 7 of ``…935.1.1.1.8.3`` are the loads of L1, L2, L3).
     """
 
     oid: NumericOid
@@ -85,7 +87,14 @@ class ObjectSpec(_Model):
     scaling: list[Scaling] = Field(default_factory=list)
     only_if: RowFilter | None = None
     index_suffix: list[int] = Field(default_factory=list)
+    index_first: list[int] = Field(default_factory=list)
     component: str = Field("{index}", description="Component name; {index} = the row index.")
+
+    @model_validator(mode="after")
+    def _rows_need_a_table(self) -> ObjectSpec:
+        if self.index_first and not self.table:
+            raise ValueError("index_first selects rows of a column: set table = true")
+        return self
 
     @property
     def oid_tuple(self) -> Oid:

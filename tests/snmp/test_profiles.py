@@ -65,6 +65,21 @@ def test_a_bad_profile_names_its_file_and_key(tmp_path: Path) -> None:
         load_profiles(tmp_path)
 
 
+def test_index_first_keeps_a_group_of_scalars_and_needs_a_table(tmp_path: Path) -> None:
+    profile = default_profiles()["ppc_xppc_3phase_ups"]
+    assert profile.estimate is not None
+    raw = read_offline(profile, load_snmprec(SNMP_FIXTURES / "netagent2.snmprec"))
+    rows = decode.rows_of(profile.estimate.load, raw)
+    # Objects 1-4 of the output group (frequency, voltages) are not loads.
+    assert [(r.index, r.value) for r in rows] == [((5, 0), 23.5), ((6, 0), 32.7), ((7, 0), 32.7)]
+    (tmp_path / "bad.toml").write_text(
+        'name = "bad"\nkind = "pdu"\nvendor = "x"\nmib = "x"\nsource = "pdu_inlet"\n'
+        '[[power]]\noid = "1.3.6.1"\nindex_first = [5]\n'
+    )
+    with pytest.raises(ProfileError, match=r"bad.toml: power.0: .*index_first .*table = true"):
+        load_profiles(tmp_path)
+
+
 def test_sys_object_id_orders_the_candidates() -> None:
     profiles = default_profiles()
     apc = [p.name for p in candidates(profiles, parse_oid("1.3.6.1.4.1.318.1.3.4.8"))]
