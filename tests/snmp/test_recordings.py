@@ -65,12 +65,14 @@ def test_recording_gives_expected_power_and_energy(
         counters = [s for s in result.samples if s.metric == "energy_joules_total"]
         assert counters and all(s.component for s in counters)
         assert sum(s.value for s in counters) == pytest.approx(result.energy_joules)
-    # Uptime is read on every poll; the AP7900B recording has neither uptime object.
-    has_uptime = any(r.oid == (1, 3, 6, 1, 2, 1, 1, 3, 0) for r in recording(device["name"]))
-    assert (result.uptime_seconds is not None) == has_uptime
-    if has_uptime:
+    # Uptime is read on every poll; the AP7900B recording has neither uptime object, and
+    # hrSystemUptime (the host's) is preferred to sysUpTime (the agent's).
+    oids = {r.oid for r in recording(device["name"])}
+    hr, sys_up = (1, 3, 6, 1, 2, 1, 25, 1, 1, 0) in oids, (1, 3, 6, 1, 2, 1, 1, 3, 0) in oids
+    assert (result.uptime_seconds is not None) == (hr or sys_up)
+    if hr or sys_up:
         uptime = [s for s in result.samples if s.metric == "uptime_seconds"]
-        assert uptime[0].source == "snmp_sysuptime"
+        assert uptime[0].source == ("snmp_hrsystemuptime" if hr else "snmp_sysuptime")
 
 
 def test_breakdowns_carry_components_and_do_not_change_the_total(responder: SnmpResponder) -> None:
