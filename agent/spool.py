@@ -4,12 +4,15 @@ Writes one row per message (its ``seq``, creation time in Unix seconds, JSON byt
 twice: at most ``max_messages`` rows (the oldest go first, reason ``overflow``) and none older
 than ``max_age_seconds`` (reason ``expired``). Every drop is counted by reason in
 ``dropped_total``, and the counts and the next ``seq`` survive restarts (table ``meta``), so the
-collector's duplicate check by (device_id, seq) keeps working. ``":memory:"`` keeps it all in
-RAM. Thread-safe: the caller's thread appends, the MQTT threads read and delete.
+collector's duplicate check by (device_id, epoch, seq) keeps working. ``epoch`` is a random id
+made when the spool file is created (64 random bits, 16 hex digits): a wiped spool starts
+again at seq 0 under a new epoch, and the collector stores that as new data. ``":memory:"``
+keeps it all in RAM. Thread-safe: the caller's thread appends, the MQTT threads read and delete.
 """
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 import threading
 import time
@@ -64,6 +67,14 @@ class Spool:
         last = self._db.execute("SELECT MAX(seq) FROM messages").fetchone()[0]
         if last is not None and last >= self._next_seq:
             self._next_seq = int(last) + 1
+        epoch = self._meta("epoch", -1)
+        if epoch < 0:  # a new spool (or one from before epochs): a new epoch, kept for good
+            epoch = secrets.randbits(63)
+            try:
+                self._set_meta("epoch", epoch)
+            except sqlite3.Error as exc:
+                raise SpoolError(f"spool {self.path}: {exc}") from exc
+        self.epoch = f"{epoch:016x}"
         self.dropped_total: dict[str, int] = {
             r: self._meta(f"dropped_{r}", 0) for r in DROP_REASONS
         }

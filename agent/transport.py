@@ -4,7 +4,7 @@
 unsent messages while connected (at most ``mqtt.max_inflight`` unacknowledged) and deletes
 each one only when its PUBACK arrives. On every (re)connection paho's own queue is dropped
 and the backlog is sent again from the oldest unacknowledged message, so order is kept and a
-message may at worst arrive twice (the collector drops duplicates by (device_id, seq)).
+message may at worst arrive twice (the collector drops duplicates by (device, epoch, seq)).
 A retained ``status`` says online on connect; the last will says offline if the agent
 vanishes; a graceful stop says offline itself. paho reconnects with exponential backoff
 (``reconnect_min_seconds`` doubling up to ``reconnect_max_seconds``). Works with MQTT 3.1.1
@@ -107,6 +107,7 @@ class Publisher:
             return Telemetry(
                 device_id=self.device_id,
                 seq=seq,
+                epoch=self.spool.epoch,
                 sent_at=utcnow(),
                 kind=kind,
                 readings=readings,

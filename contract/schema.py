@@ -34,6 +34,9 @@ METRIC_UNITS = (
 IDENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 """device_id and site: safe in an MQTT topic (no ``/``, ``+``, ``#``) and in a label."""
 
+EPOCH_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+"""An agent epoch: a random id, e.g. 16 hex digits (the agent's) or a UUID."""
+
 
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
@@ -197,6 +200,12 @@ class Telemetry(_Frozen):
     schema_version: Literal[1] = Field(default=1, alias="schema")
     device_id: str = Field(pattern=IDENT_PATTERN)
     seq: int = Field(ge=0, description="Per-device sequence number; duplicates are dropped.")
+    epoch: str | None = Field(
+        default=None,
+        pattern=EPOCH_PATTERN,
+        description="Random id made when the agent's spool was created: a recreated spool "
+        "starts again at seq 0 under a new epoch. Optional (older agents send none).",
+    )
     sent_at: AwareDatetime
     kind: str | None = Field(default=None, max_length=32, description="desktop, laptop, server…")
     readings: list[Reading] = Field(default_factory=list, max_length=10_000)

@@ -2,18 +2,22 @@
 :mod:`collector.ledger.violations`, the only modules that run SQL.
 
 Writes come in batches (one transaction per batch): accepted telemetry (deduplicated by
-device and seq), status changes, dead letters, hourly kWh and violations. Times go in and come
-out as timezone-aware UTC; SQLite stores them naive, so they are re-tagged on the way out.
+device, agent epoch and seq, comparing content: the same key with other content is a conflict,
+kept as a dead letter), status changes, dead letters, hourly kWh and violations. Write errors
+come out as :mod:`collector.ledger.errors` (unavailable: retry; refused: split the batch).
+Times go in and come out as timezone-aware UTC; SQLite stores them naive, so they are
+re-tagged on the way out.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy import Engine, create_engine, delete, event, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
@@ -22,10 +26,13 @@ from collector.analysis.coverage import to_columns
 from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
+from collector.ledger.errors import translated
 from collector.ledger.reads import LedgerReads
 from collector.ledger.tables import utc
 from collector.model import ExemptionRecord, Sample, ViolationEvent, ViolationRecord
 from contract.schema import Telemetry
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,34 @@ class Accepted:
     received_at: datetime
     clock_skew_seconds: float
     extra_samples: tuple[Sample, ...] = ()
+    content_hash: str | None = None  # sha256 of the payload: tells a resend from a conflict
+    topic: str = ""  # where it came from and what it was, for a conflict's dead letter
+    payload: bytes = b""
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """The message's identity: (device, agent epoch, seq); no epoch is ``""``."""
+        return (self.message.device_id, self.message.epoch or "", self.message.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A message to keep as a dead letter, with the reason it was not stored."""
+
+    topic: str
+    reason: str
+    payload: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A device's retained status (online or offline) as of ``ts``."""
+
+    device_id: str
+    site: str
+    online: bool
+    ts: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +80,7 @@ class StoreResult:
     duplicates: int
     samples: int
     stored: tuple[int, ...] = ()  # indexes into the batch of the messages stored (not duplicates)
+    conflicts: tuple[int, ...] = ()  # indexes of known keys with other content (dead-lettered)
 
 
 class Ledger(LedgerReads):
@@ -73,29 +109,43 @@ class Ledger(LedgerReads):
         dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
         return dialect.insert(table).on_conflict_do_nothing()
 
-    def store(self, batch: Sequence[Accepted]) -> StoreResult:
-        """Store accepted messages in one transaction; a (device, seq) seen before is skipped.
+    def store(
+        self,
+        batch: Sequence[Accepted],
+        *,
+        rejected: Sequence[Rejection] = (),
+        statuses: Sequence[StatusChange] = (),
+    ) -> StoreResult:
+        """Store accepted messages, dead letters and status changes in one transaction.
 
-        Rows are locked in one global order, message ids by (device, seq) then devices by id,
-        so that several collectors writing to one PostgreSQL never deadlock each other.
+        A (device, epoch, seq) seen before with the same content hash is a duplicate and
+        skipped; with another content it is a conflict, kept as a dead letter with both hashes.
+        Rows are locked in one global order, message ids by key then devices by id, so that
+        several collectors writing to one PostgreSQL never deadlock each other. Raises
+        :class:`~collector.ledger.errors.LedgerUnavailable` or ``LedgerRefused``.
         """
-        order = sorted(
-            range(len(batch)), key=lambda i: (batch[i].message.device_id, batch[i].message.seq)
-        )
+        order = sorted(range(len(batch)), key=lambda i: batch[i].key)
         kept: list[int] = []
+        conflicts: list[int] = []
         sample_rows: list[tuple[Any, ...]] = []
         state_rows: list[dict[str, Any]] = []
         latest: dict[str, Accepted] = {}
         counts: dict[str, int] = {}
-        with self.engine.begin() as conn:
+        dead = [_dead_row(r) for r in rejected]
+        with translated(), self.engine.begin() as conn:
             new = self._insert_message_ids(conn, [batch[i] for i in order])
+            known = self._known_hashes(conn, [batch[i] for i in order if batch[i].key not in new])
             for i in order:
                 acc = batch[i]
                 msg = acc.message
-                key = (msg.device_id, msg.seq)
-                if key not in new:  # seen before, or earlier in this batch
+                if acc.key not in new:  # seen before, or earlier in this batch
+                    before = known.get(acc.key)
+                    if before and acc.content_hash and before != acc.content_hash:
+                        conflicts.append(i)
+                        dead.append(_conflict_row(acc, before))
                     continue
-                new.discard(key)
+                new.discard(acc.key)
+                known[acc.key] = acc.content_hash or ""
                 kept.append(i)
                 device_id = msg.device_id
                 sample_rows += [
@@ -109,8 +159,8 @@ class Ledger(LedgerReads):
                 if msg.state is not None:
                     state_rows.append(_state_row(msg))
                 counts[msg.device_id] = counts.get(msg.device_id, 0) + 1
-                known = latest.get(msg.device_id)
-                if known is None or msg.observed_at >= known.message.observed_at:
+                last = latest.get(msg.device_id)
+                if last is None or msg.observed_at >= last.message.observed_at:
                     latest[msg.device_id] = acc
             if sample_rows:
                 self._insert_samples(conn, sample_rows)
@@ -118,26 +168,55 @@ class Ledger(LedgerReads):
                 conn.execute(t.states.insert(), state_rows)
             for device_id in sorted(latest):
                 self._touch_device(conn, latest[device_id], counts[device_id])
+            for st in sorted(statuses, key=lambda x: (x.device_id, x.ts)):
+                values = {"site": st.site, "online": st.online, "status_at": st.ts}
+                self._upsert_device(conn, st.device_id, values, first_seen=st.ts)
+            if dead:
+                conn.execute(t.dead_letters.insert(), dead)
         kept.sort()
-        return StoreResult(len(kept), len(batch) - len(kept), len(sample_rows), tuple(kept))
+        conflicts.sort()
+        return StoreResult(
+            len(kept), len(batch) - len(kept), len(sample_rows), tuple(kept), tuple(conflicts)
+        )
 
     def _insert_message_ids(
         self, conn: Connection, ordered: Sequence[Accepted]
-    ) -> set[tuple[str, int]]:
-        """Insert (device, seq) for every message in one statement, in the given order; return
-        the pairs that were new (RETURNING: rowcount is not reliable on every driver)."""
+    ) -> set[tuple[str, str, int]]:
+        """Insert (device, epoch, seq) for every message in one statement, in the given order;
+        return the keys that were new (RETURNING: rowcount is not reliable on every driver)."""
+        if not ordered:
+            return set()
+        c = t.messages.c
         rows = conn.execute(
-            self._insert_ignore(t.messages).returning(t.messages.c.device_id, t.messages.c.seq),
+            self._insert_ignore(t.messages).returning(c.device_id, c.epoch, c.seq),
             [
                 {
                     "device_id": a.message.device_id,
+                    "epoch": a.message.epoch or "",
                     "seq": a.message.seq,
                     "received_at": a.received_at,
+                    "content_hash": a.content_hash,
                 }
                 for a in ordered
             ],
         )
-        return {(r.device_id, r.seq) for r in rows}
+        return {(r.device_id, r.epoch, r.seq) for r in rows}
+
+    def _known_hashes(
+        self, conn: Connection, seen: Sequence[Accepted]
+    ) -> dict[tuple[str, str, int], str]:
+        """The stored content hash of each key already in the ledger ("" when none was kept)."""
+        keys = sorted({a.key for a in seen})
+        found: dict[tuple[str, str, int], str] = {}
+        c = t.messages.c
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            q = select(c.device_id, c.epoch, c.seq, c.content_hash).where(
+                tuple_(c.device_id, c.epoch, c.seq).in_(chunk)
+            )
+            for r in conn.execute(q):
+                found[(r.device_id, r.epoch, r.seq)] = r.content_hash or ""
+        return found
 
     def _insert_samples(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Rows in ``SAMPLE_COLUMNS`` order. On SQLite they go straight to the driver's
@@ -166,6 +245,7 @@ class Ledger(LedgerReads):
             "site": acc.site,
             "last_seen": msg.observed_at,
             "last_seq": msg.seq,
+            "epoch": msg.epoch or "",
             "clock_skew_seconds": acc.clock_skew_seconds,
         }
         if msg.kind:
@@ -198,7 +278,7 @@ class Ledger(LedgerReads):
             {"device_id": device_id, "first_seen": first_seen, "messages": 0},
         )
         row = conn.execute(
-            select(t.devices.c.last_seen)
+            select(t.devices.c.last_seen, t.devices.c.epoch)
             .where(t.devices.c.device_id == device_id)
             .with_for_update()
         ).one()
@@ -209,6 +289,15 @@ class Ledger(LedgerReads):
             and utc(row.last_seen) > utc(values["last_seen"])
         ):
             values = {k: v for k, v in values.items() if k in ("site", "kind")}
+        elif "epoch" in values and row.epoch is not None and row.epoch != values["epoch"]:
+            log.warning(
+                "device %s: new agent epoch %r (was %r): its spool was recreated, seq %s on "
+                "are new data",
+                device_id,
+                values["epoch"],
+                row.epoch,
+                values.get("last_seq"),
+            )
         conn.execute(
             update(t.devices)
             .where(t.devices.c.device_id == device_id)
@@ -229,13 +318,13 @@ class Ledger(LedgerReads):
         return len(batch)
 
     def set_status(self, device_id: str, site: str, online: bool, ts: datetime) -> None:
-        with self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             self._upsert_device(
                 conn, device_id, {"site": site, "online": online, "status_at": ts}, first_seen=ts
             )
 
     def dead_letter(self, topic: str, reason: str, payload: bytes, received_at: datetime) -> None:
-        with self.engine.begin() as conn:
+        with translated(), self.engine.begin() as conn:
             conn.execute(
                 t.dead_letters.insert(),
                 {"received_at": received_at, "topic": topic, "reason": reason, "payload": payload},
@@ -377,6 +466,25 @@ def _hourly_row(h: HourlyEnergy) -> dict[str, object]:
         "covered": covered,
         "slot_kwh": slots,
     }
+
+
+def _dead_row(r: Rejection) -> dict[str, Any]:
+    return {
+        "received_at": r.received_at,
+        "topic": r.topic,
+        "reason": r.reason,
+        "payload": r.payload,
+    }
+
+
+def _conflict_row(acc: Accepted, before: str) -> dict[str, Any]:
+    device_id, epoch, seq = acc.key
+    reason = (
+        f"conflict: device {device_id} epoch {epoch or '(none)'} seq {seq} was stored before "
+        f"with other content (sha256 {before[:16] or 'unknown'}, this one "
+        f"{(acc.content_hash or '')[:16]}); kept, not stored"
+    )
+    return _dead_row(Rejection(acc.topic, reason, acc.payload, acc.received_at))
 
 
 def _sample_row(s: Sample) -> dict[str, Any]:

@@ -46,6 +46,7 @@ devices = Table(
     Column("sleep_blockers", JSON),
     Column("sleep_states", JSON),  # migration 0011
     Column("last_seq", BigInteger),
+    Column("epoch", String(64)),  # the agent epoch of the newest message ("" for none)
     Column("clock_skew_seconds", Float),
     Column("messages", BigInteger, nullable=False, server_default="0"),
 )
@@ -54,8 +55,10 @@ messages = Table(
     "messages",
     metadata,
     Column("device_id", String(128), primary_key=True),
+    Column("epoch", String(64), primary_key=True, server_default=""),  # "" for none (old agents)
     Column("seq", BigInteger, primary_key=True),
     Column("received_at", Ts, nullable=False),
+    Column("content_hash", String(64)),  # sha256 of the payload, hex; NULL before revision 0003
 )
 
 samples = Table(
