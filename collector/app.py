@@ -164,12 +164,16 @@ class CollectorApp:
             if self._snmp_thread:
                 self._snmp_thread.join(10)
             self._snmp_loop = None
+        # Take no new message, store and acknowledge those in hand, then disconnect: a
+        # graceful stop leaves nothing for the broker to send again.
         if self.mqtt is not None:
-            self.mqtt.stop()
-            self.mqtt = None
+            self.mqtt.quiesce()
         if self.ingestor is not None:
             self.ingestor.stop()
             self.ingestor = None
+        if self.mqtt is not None:
+            self.mqtt.stop()
+            self.mqtt = None
         if self.sink is not None:
             self.sink.close()
             self.sink = None

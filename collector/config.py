@@ -38,6 +38,13 @@ class MqttSettings(Section):
         None, pattern=r"^[A-Za-z0-9_-]+$", description="MQTT v5 shared subscription group."
     )
     qos: Literal[0, 1] = 1
+    receive_maximum: int = Field(
+        2000,
+        ge=1,
+        le=65535,
+        description="MQTT v5: QoS 1 messages the broker may send before the collector has "
+        "stored and acknowledged them (3.1.1: the broker's max_inflight_messages decides).",
+    )
     max_payload_bytes: int = Field(1_048_576, ge=1024)
     max_clock_skew_seconds: float = Field(300.0, gt=0)
     max_backlog_days: float = Field(30.0, gt=0)

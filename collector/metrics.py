@@ -59,6 +59,16 @@ class CollectorMetrics:
         self.snmp_rounds = Counter(
             "veille_collector_snmp_rounds_total", "SNMP polling rounds completed", registry=r
         )
+        self.ledger_up = Gauge(
+            "veille_collector_ledger_up",
+            "1 while the ledger takes writes, 0 while it is unavailable (nothing is acknowledged)",
+            registry=r,
+        )
+        self.ledger_failures = Counter(
+            "veille_collector_ledger_failures_total",
+            "Ledger commits that failed because the ledger was unavailable (retried)",
+            registry=r,
+        )
         self.devices_online = Gauge(
             "veille_collector_devices_online", "Devices whose status is online", registry=r
         )

@@ -4,12 +4,20 @@ A persistent session at QoS 1 (fixed client id, clean session off), so the broke
 messages while the collector restarts. With ``mqtt.shared_group`` set (MQTT v5 only), several
 collectors share the load through ``$share/<group>/...``. Works with Mosquitto, EMQX, VerneMQ
 and the embedded amqtt broker (3.1.1). Reconnects with backoff on its own.
+
+Acknowledgement is manual: a QoS 1 message gets its PUBACK only once the Ingestor has committed
+it to the ledger. So the broker's in-flight window bounds what the collector holds: with MQTT v5
+the collector asks for ``mqtt.receive_maximum`` (CONNECT Receive Maximum); with 3.1.1 it is the
+broker's own limit (Mosquitto's ``max_inflight_messages``, 20 by default). An acknowledgement
+is only ever sent on the connection its message came on: after a reconnection the broker sends
+unacknowledged messages again, and the ledger drops the copies as duplicates.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -63,6 +71,10 @@ class MqttIngest:
             password=settings.password,
             tls=settings.tls,
         )
+        self.client.manual_ack_set(True)  # PUBACK once stored, see the module docstring
+        self._generation = 0  # one per connection: acks never cross to another one
+        self._ack_lock = threading.Lock()
+        self._accepting = True
         self.client.reconnect_delay_set(min_delay=1, max_delay=60)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
@@ -76,6 +88,7 @@ class MqttIngest:
         if self._v5:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+            props.ReceiveMaximum = self.settings.receive_maximum
         try:
             if self._v5:
                 self.client.connect(
@@ -93,11 +106,29 @@ class MqttIngest:
                 f"collector within {timeout:.0f} s"
             )
 
+    def quiesce(self) -> None:
+        """Take no new message (the broker keeps them, unacknowledged, for the next session);
+        those already handed on are still acknowledged once stored."""
+        self._accepting = False
+
     def stop(self) -> None:
+        """Disconnect; acknowledgements queued before are sent first."""
+        self._accepting = False
         self.client.disconnect()
         self.client.loop_stop()
 
+    def _next_connection(self) -> None:
+        with self._ack_lock:
+            self._generation += 1
+
+    def _ack(self, generation: int, mid: int, qos: int) -> None:
+        """Acknowledge one stored message, if its connection is still the current one."""
+        with self._ack_lock:
+            if generation == self._generation:
+                self.client.ack(mid, qos)
+
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self._next_connection()
         if reason.is_failure:
             log.error("MQTT broker refused the collector: %s", reason)
             return
@@ -116,8 +147,12 @@ class MqttIngest:
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()
+        self._next_connection()
         if reason.is_failure:
             log.warning("MQTT connection lost (%s); reconnecting with backoff", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self.ingestor.submit(msg.topic, bytes(msg.payload))
+        if not self._accepting:
+            return  # not acknowledged: the broker sends it again on the next connection
+        ack = partial(self._ack, self._generation, msg.mid, msg.qos) if msg.qos else None
+        self.ingestor.submit(msg.topic, bytes(msg.payload), ack=ack)

@@ -1,13 +1,24 @@
-"""From raw MQTT messages to stored readings: validate, dead-letter, deduplicate, store.
+"""From raw MQTT messages to stored readings: validate, dead-letter, deduplicate, store, ack.
 
-Messages are queued by the MQTT thread (a bounded queue: when full, the MQTT thread waits,
-so the broker holds the backlog) and stored in batches by one worker thread: one ledger
-transaction and one time-series write per batch. Nothing is acknowledged as stored before the
-ledger commit.
+The MQTT thread queues each message with its acknowledgement (a bounded queue: when it is
+full the MQTT thread waits, so the broker holds the backlog). One worker thread stores them in
+batches: every message of a batch (telemetry, status, rejection) in one ledger transaction,
+then one time-series write. A message is acknowledged to the broker only after that commit,
+so a crash of the collector loses nothing the broker was told is stored.
+
+A ledger that cannot write (disk full, locked, down: ``LedgerUnavailable``) holds the batch:
+it is retried with backoff until it succeeds or the collector stops, nothing is acknowledged
+meanwhile, and the broker keeps the rest. That is said once when it starts and once when it
+ends (ERROR, then WARNING), and on /metrics (``veille_collector_ledger_up``,
+``veille_collector_ledger_failures_total``). A batch the ledger refuses (``LedgerRefused``)
+is split in halves until the refused message is alone: it becomes a dead letter with the
+database's reason, and its neighbours are stored.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import queue
 import threading
@@ -18,21 +29,36 @@ from datetime import UTC, datetime, timedelta
 
 from collector.ingest.sleep_energy import sleep_samples
 from collector.ingest.validate import Limits, Rejected, ValidStatus, validate
-from collector.ledger.store import Accepted, Ledger
+from collector.ledger.errors import LedgerRefused, LedgerUnavailable, classify
+from collector.ledger.store import Accepted, Ledger, Rejection, StatusChange, StoreResult
 from collector.metrics import CollectorMetrics
 from collector.model import Sample
 from collector.sinks import Sink
 
 log = logging.getLogger(__name__)
 
-STORE_RETRIES = 4
+RETRY_FIRST_SECONDS = 0.2
 
 
 @dataclass(frozen=True, slots=True)
 class Raw:
+    """One message as received; ``ack`` tells the broker it is stored (None: nothing to do)."""
+
     topic: str
     payload: bytes
     received_at: datetime
+    ack: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """A message read and sorted: exactly one of accepted, status or rejection is set."""
+
+    raw: Raw
+    accepted: Accepted | None = None
+    status: StatusChange | None = None
+    rejection: Rejection | None = None
+    code: str = ""  # the rejection's metric label
 
 
 class Ingestor:
@@ -48,6 +74,7 @@ class Ingestor:
         kind_of: Callable[[str], str | None] = lambda _d: None,
         max_queue: int = 100_000,
         batch_size: int = 2_000,
+        retry_max_seconds: float = 5.0,
     ) -> None:
         self.ledger = ledger
         self.metrics = metrics
@@ -55,18 +82,31 @@ class Ingestor:
         self.sink = sink
         self.kind_of = kind_of
         self.batch_size = batch_size
+        self.retry_max_seconds = retry_max_seconds
+        self.ledger_up = True
+        self._down_since = 0.0
+        self._failures_while_down = 0
         self._queue: queue.Queue[Raw | None] = queue.Queue(max_queue)
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
         self._idle = threading.Event()
         self._idle.set()
+        self._stopping = threading.Event()
+        metrics.ledger_up.set(1)
 
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, topic: str, payload: bytes, received_at: datetime | None = None) -> None:
-        """Queue one message (blocks while the queue is full: back-pressure to the broker)."""
+    def submit(
+        self,
+        topic: str,
+        payload: bytes,
+        received_at: datetime | None = None,
+        ack: Callable[[], None] | None = None,
+    ) -> None:
+        """Queue one message (blocks while the queue is full: back-pressure to the broker);
+        ``ack`` is called once the message is durable in the ledger."""
         self._idle.clear()
-        self._queue.put(Raw(topic, payload, received_at or datetime.now(UTC)))
+        self._queue.put(Raw(topic, payload, received_at or datetime.now(UTC), ack))
         self.metrics.queue_depth.set(self._queue.qsize())
 
     def wait_idle(self, timeout: float) -> bool:
@@ -74,96 +114,166 @@ class Ingestor:
         return self._idle.wait(timeout)
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout)
+        """Store what is queued if the ledger takes it, then stop. With the ledger down, the
+        held messages are given up unacknowledged: the broker sends them again."""
+        self._stopping.set()
+        with contextlib.suppress(queue.Full):  # then it sees ``_stopping`` once drained
+            self._queue.put_nowait(None)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    # -- worker ---------------------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
+            try:
+                first = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                if self._stopping.is_set():
+                    return
+                continue
             if first is None:
                 return
-            batch = [first]
+            batch, last = [first], False
             while len(batch) < self.batch_size:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:
-                    self._store_safely(batch)
-                    return
+                    last = True
+                    break
                 batch.append(item)
-            self._store_safely(batch)
+            if not self._store_durably(batch) or last:
+                return
             self.metrics.queue_depth.set(self._queue.qsize())
             if self._queue.empty():
                 self._idle.set()
 
-    def _store_safely(self, batch: Sequence[Raw]) -> None:
-        """Store a batch, retrying a failing ledger with backoff; if it still fails, keep
-        every message in the dead-letter store with the error, so that nothing is lost."""
-        for attempt in range(STORE_RETRIES):
+    def _store_durably(self, batch: Sequence[Raw]) -> bool:
+        """Commit every message of ``batch``, then acknowledge it. False if the collector
+        stopped while the ledger was unavailable (those messages stay unacknowledged)."""
+        pending = [[self._read(raw) for raw in batch]]
+        delay = RETRY_FIRST_SECONDS
+        while pending:
+            part = pending.pop()
             try:
-                self._process(batch)
-                return
-            except Exception as exc:  # the worker must survive whatever the ledger raises
-                error = exc
-                log.warning(
-                    "storing %d messages failed (try %d of %d): %s",
-                    len(batch),
-                    attempt + 1,
-                    STORE_RETRIES,
-                    exc,
-                )
-                time.sleep(min(0.2 * 2**attempt, 5.0))
-        log.error("giving up on %d messages; kept as dead letters: %s", len(batch), error)
-        self.metrics.messages.labels("error").inc(len(batch))
-        for raw in batch:
-            try:
-                self.ledger.dead_letter(
-                    raw.topic, f"ledger write failed: {error}", raw.payload, raw.received_at
-                )
-            except Exception:
-                log.exception("ledger unavailable: message on %s lost", raw.topic)
-
-    def _process(self, batch: Sequence[Raw]) -> None:
-        accepted: list[Accepted] = []
-        for raw in batch:
-            try:
-                valid = validate(raw.topic, raw.payload, raw.received_at, self.limits)
-            except Rejected as rej:
-                self.metrics.rejects.labels(rej.code).inc()
-                self.metrics.messages.labels("rejected").inc()
-                self.ledger.dead_letter(raw.topic, rej.reason, raw.payload, raw.received_at)
-                log.warning("rejected %s: %s", raw.topic, rej.reason)
+                result = self._commit(part)
+            except LedgerRefused as exc:
+                if len(part) > 1:
+                    mid = len(part) // 2
+                    pending += [part[mid:], part[:mid]]
+                elif part[0].code != "ledger_refused":
+                    pending.append([self._refused(part[0], exc.reason)])
+                else:  # not even its dead letter: say so, or the broker resends it forever
+                    self._lost(part[0], exc.reason)
                 continue
+            except LedgerUnavailable as exc:
+                pending.append(part)
+                self._down(exc.reason, sum(len(p) for p in pending))
+                if self._stopping.wait(delay):
+                    return False
+                delay = min(delay * 2, self.retry_max_seconds)
+                continue
+            self._up()
+            delay = RETRY_FIRST_SECONDS
+            self._done(part, result)
+        return True
+
+    def _read(self, raw: Raw) -> _Item:
+        """Validate one message; never raises (a reader's bug is a rejection with its name)."""
+        try:
+            valid = validate(raw.topic, raw.payload, raw.received_at, self.limits)
             if isinstance(valid, ValidStatus):
                 st = valid.status
-                self.ledger.set_status(
-                    st.device_id, valid.site, st.online, st.ts or raw.received_at
-                )
-                self.metrics.messages.labels("status").inc()
-                self.metrics.devices_online.set(self.ledger.count_online())
-                continue
+                change = StatusChange(st.device_id, valid.site, st.online, st.ts or raw.received_at)
+                return _Item(raw, status=change)
             msg = valid.message
             extra: tuple[Sample, ...] = ()
             if msg.state is not None and msg.state.slept:
-                extra = tuple(
-                    sleep_samples(
-                        msg.device_id,
-                        list(msg.state.slept),
-                        msg.kind or self.kind_of(msg.device_id),
-                    )
-                )
-            accepted.append(
-                Accepted(msg, valid.site, raw.received_at, valid.clock_skew_seconds, extra)
+                kind = msg.kind or self.kind_of(msg.device_id)
+                extra = tuple(sleep_samples(msg.device_id, list(msg.state.slept), kind))
+        except Rejected as rej:
+            return self._rejection(raw, rej.code, rej.reason)
+        except Exception as exc:  # the batch must survive a bug in reading one message
+            return self._rejection(raw, "internal", f"could not be read: {exc!r}"[:500])
+        accepted = Accepted(
+            msg,
+            valid.site,
+            raw.received_at,
+            valid.clock_skew_seconds,
+            extra,
+            content_hash=hashlib.sha256(raw.payload).hexdigest(),
+            topic=raw.topic,
+            payload=raw.payload,
+        )
+        return _Item(raw, accepted=accepted)
+
+    @staticmethod
+    def _rejection(raw: Raw, code: str, reason: str) -> _Item:
+        return _Item(
+            raw, rejection=Rejection(raw.topic, reason, raw.payload, raw.received_at), code=code
+        )
+
+    def _refused(self, item: _Item, reason: str) -> _Item:
+        """The one message of a split batch that the ledger refused: its dead letter (the
+        topic made printable, in case that is what was refused)."""
+        topic = item.raw.topic.encode("ascii", "replace").decode().replace("\x00", "?")
+        text = f"ledger refused it: {reason}".replace("\x00", "?")[:1000]
+        if item.rejection is not None:  # its dead letter itself was refused
+            text = f"{text} (was: {item.rejection.reason})".replace("\x00", "?")[:2000]
+        raw = Raw(topic, item.raw.payload, item.raw.received_at, item.raw.ack)
+        return self._rejection(raw, "ledger_refused", text)
+
+    def _lost(self, item: _Item, reason: str) -> None:
+        self.metrics.messages.labels("lost").inc()
+        log.error(
+            "message on %r lost: the ledger refused it and its dead letter (%s)",
+            item.raw.topic,
+            reason,
+        )
+        if item.raw.ack is not None:
+            item.raw.ack()
+
+    def _commit(self, part: Sequence[_Item]) -> StoreResult:
+        try:
+            return self.ledger.store(
+                [i.accepted for i in part if i.accepted is not None],
+                rejected=[i.rejection for i in part if i.rejection is not None],
+                statuses=[i.status for i in part if i.status is not None],
             )
-        if not accepted:
-            return
-        result = self.ledger.store(accepted)
-        self.metrics.messages.labels("stored").inc(result.stored_messages)
-        self.metrics.messages.labels("duplicate").inc(result.duplicates)
+        except Exception as exc:  # the worker must survive whatever the ledger raises
+            raise classify(exc) from exc
+
+    def _done(self, part: Sequence[_Item], result: StoreResult) -> None:
+        """After the commit: count, send to the time-series sink, acknowledge."""
+        accepted = [i.accepted for i in part if i.accepted is not None]
+        m = self.metrics.messages
+        m.labels("stored").inc(result.stored_messages)
+        m.labels("duplicate").inc(result.duplicates - len(result.conflicts))
+        m.labels("conflict").inc(len(result.conflicts))
+        for c in result.conflicts:
+            a = accepted[c]
+            log.warning(
+                "conflict: %s seq %d (epoch %s) came again with other content; "
+                "kept as a dead letter",
+                a.message.device_id,
+                a.message.seq,
+                a.message.epoch or "none",
+            )
         self.metrics.readings.labels("mqtt").inc(result.samples)
-        freshest = min(a.received_at - a.message.sent_at for a in accepted)
-        self.metrics.lag.set(max(freshest, timedelta(0)).total_seconds())
+        statuses = 0
+        for i in part:
+            if i.rejection is not None:
+                self.metrics.rejects.labels(i.code).inc()
+                m.labels("rejected").inc()
+                log.warning("rejected %s: %s", i.rejection.topic, i.rejection.reason)
+            elif i.status is not None:
+                statuses += 1
+        m.labels("status").inc(statuses)
+        if accepted:
+            freshest = min(a.received_at - a.message.sent_at for a in accepted)
+            self.metrics.lag.set(max(freshest, timedelta(0)).total_seconds())
         if self.sink is not None and result.samples:
             stored = [accepted[i] for i in result.stored]
             samples = [
@@ -172,4 +282,43 @@ class Ingestor:
                 for r in a.message.readings
             ]
             samples += [s for a in stored for s in a.extra_samples]
-            self.sink.write(samples)
+            try:
+                self.sink.write(samples)
+            except RuntimeError as exc:  # a closed or dead sink; the ledger has them
+                log.error("time-series sink did not take %d samples: %s", len(samples), exc)
+        for i in part:
+            if i.raw.ack is not None:
+                i.raw.ack()
+        if statuses:
+            try:
+                self.metrics.devices_online.set(self.ledger.count_online())
+            except Exception as exc:  # a gauge; the next status message sets it again
+                log.debug("devices online not counted: %s", exc)
+
+    # -- ledger health, said once per transition ------------------------------------------
+
+    def _down(self, reason: str, held: int) -> None:
+        self.metrics.ledger_failures.inc()
+        self._failures_while_down += 1
+        if self.ledger_up:
+            self.ledger_up = False
+            self._down_since = time.monotonic()
+            self.metrics.ledger_up.set(0)
+            log.error(
+                "ledger unavailable (%s): holding %d messages unacknowledged, the broker keeps "
+                "the rest; retrying every %.0f s at most",
+                reason,
+                held,
+                self.retry_max_seconds,
+            )
+
+    def _up(self) -> None:
+        if not self.ledger_up:
+            self.ledger_up = True
+            self.metrics.ledger_up.set(1)
+            log.warning(
+                "ledger back after %.1f s and %d failed commits: storing and acknowledging again",
+                time.monotonic() - self._down_since,
+                self._failures_while_down,
+            )
+            self._failures_while_down = 0
