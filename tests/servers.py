@@ -83,8 +83,12 @@ class Server:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def mosquitto(workdir: Path) -> Server:
-    """A Mosquitto broker on a loopback port, MQTT 3.1.1 and v5, anonymous, persistent."""
+def mosquitto(workdir: Path, *, max_inflight: int = 100, autosave_seconds: int = 0) -> Server:
+    """A Mosquitto broker on a loopback port, MQTT 3.1.1 and v5, anonymous, persistent.
+
+    ``max_inflight``: messages sent to a 3.1.1 client ahead of its acknowledgements (a v5
+    client sets its own Receive Maximum). ``autosave_seconds``: save the persistent store that
+    often (0: only on a clean stop, Mosquitto's default being 1800 s)."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     conf = workdir / "mosquitto.conf"
@@ -97,8 +101,9 @@ def mosquitto(workdir: Path) -> Server:
         "persistence true\n"
         f"persistence_location {workdir}/\n"
         "max_queued_messages 1000000\n"
-        "max_inflight_messages 100\n"
-        "message_size_limit 10485760\n"
+        f"max_inflight_messages {max_inflight}\n"
+        + (f"autosave_interval {autosave_seconds}\n" if autosave_seconds else "")
+        + "message_size_limit 10485760\n"
         "log_dest stdout\n"
     )
     binary = _binary("mosquitto", "/usr/sbin")

@@ -186,30 +186,6 @@ def test_mosquitto_pipeline(ledger: Ledger, mosquitto: Server, protocol: str) ->
     assert values == [40, 41, 42, 43, 44]
 
 
-def test_a_failing_ledger_loses_nothing(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
-    """When the ledger cannot store a batch even after retries, every message of it is kept
-    in the dead-letter store with the error, raw bytes intact."""
-    from sqlalchemy import text
-
-    import collector.ingest.pipeline as pipeline
-
-    monkeypatch.setattr(pipeline, "STORE_RETRIES", 2)
-    with ledger.engine.begin() as conn:
-        conn.execute(text("DROP TABLE samples"))  # a real failure of the real database
-    metrics = CollectorMetrics()
-    ingestor = Ingestor(ledger, metrics)
-    payloads = [telemetry("pc-1", i, at=datetime.now(UTC)).to_json() for i in range(3)]
-    ingestor.start()
-    for p in payloads:
-        ingestor.submit("veille/v1/s/pc-1/telemetry", p)
-    assert ingestor.wait_idle(20)
-    ingestor.stop()
-    dead = ledger.dead_letters()
-    assert sorted(d.payload for d in dead) == sorted(payloads)
-    assert all("ledger write failed" in d.reason and "samples" in d.reason for d in dead)
-    assert ledger.count("messages") == 0  # the failed transaction left nothing half-written
-
-
 @pytest.mark.parametrize(
     "payload",
     [
