@@ -68,6 +68,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-seconds", type=float, default=60.0, help="publishing stops then (60)")
     p.add_argument("--publishers", type=int, default=2, help="publisher processes (2)")
     p.add_argument("--stall-seconds", type=float, default=60.0, help="give up without progress")
+    p.add_argument("--protocol", choices=["3.1.1", "5"], default="5", help="collector's MQTT (5)")
+    p.add_argument(
+        "--window",
+        type=int,
+        default=2000,
+        help="messages in flight to the collector before its acks: v5 receive_maximum, "
+        "3.1.1 Mosquitto's max_inflight_messages (2000)",
+    )
     p.add_argument("--quick", action="store_true", help="a smoke run: 100,000 readings, 10 s")
     p.add_argument("--profile", type=Path, help="py-spy the collector into this .svg or .txt")
     p.add_argument("--out", type=Path, help="results JSON (bench/results/...)")
@@ -147,7 +155,13 @@ def collector_phase(
 ) -> dict[str, Any]:
     workdir.mkdir(parents=True)
     settings = {
-        "mqtt": {"embedded": False, "port": broker.port, "client_id": "bench-collector"},
+        "mqtt": {
+            "embedded": False,
+            "port": broker.port,
+            "client_id": "bench-collector",
+            "protocol": a.protocol,
+            "receive_maximum": a.window,
+        },
         "ledger": {"url": f"sqlite:///{workdir / 'ledger.sqlite'}"},
         "timeseries": {"url": vm_url, "measurement": "bench"},
         "metrics": {"port": 0},
@@ -264,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="veille-bench-"))
     servers: list[Server] = []
     try:
-        servers.append(broker := mosquitto(workdir / "mosquitto"))
+        servers.append(broker := mosquitto(workdir / "mosquitto", max_inflight=a.window))
         servers.append(vm := victoria_metrics(workdir / "vm"))
         print(f"{load.messages:,} messages x {load.readings} readings from {load.devices} devices")
         raw = broker_phase(broker, load, a)

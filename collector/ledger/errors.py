@@ -4,7 +4,8 @@
 
     LedgerError
      +-- LedgerUnavailable   the database cannot take a write now (disk full, locked, down,
-     |                       connection lost): retry the same rows later, acknowledge nothing
+     |                       connection lost, schema missing): retry the same rows later,
+     |                       acknowledge nothing
      +-- LedgerRefused       the database refused these rows (a constraint, a value it cannot
                              hold): split the batch, dead-letter the one row it refuses
 
@@ -35,8 +36,11 @@ class LedgerRefused(LedgerError):
     """Permanent for these rows: the database will not store them as they are."""
 
 
+# ProgrammingError is a missing table or column (migrations not run, a wrong database): the
+# operator's to mend, and no row of a batch is to blame, so hold rather than dead-letter.
 _UNAVAILABLE = (
     sa.OperationalError,
+    sa.ProgrammingError,
     sa.InterfaceError,
     sa.DisconnectionError,
     sa.TimeoutError,
