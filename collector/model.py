@@ -65,6 +65,7 @@ class DeviceRecord:
     last_seq: int | None = None
     clock_skew_seconds: float | None = None
     messages: int = 0
+    epoch: str | None = None  # agent epoch of its newest message ("" for an agent without)
 
 
 @dataclass(frozen=True, slots=True)

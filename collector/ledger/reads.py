@@ -225,6 +225,7 @@ def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
         last_seq=m["last_seq"],
         clock_skew_seconds=m["clock_skew_seconds"],
         messages=m["messages"] or 0,
+        epoch=m["epoch"],
     )
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from agent.schema import Quality, Reading, Telemetry, topic
 from collector.ingest.pipeline import Ingestor
 from collector.ledger import Ledger
 from collector.ledger import tables as t
 from collector.metrics import CollectorMetrics
+from contract.schema import Quality, Reading, Telemetry, topic
 
 TOPIC = topic("mairie", "pc-1", "telemetry")
 

@@ -22,11 +22,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import create_engine, func, select
 
-from agent.schema import Quality, Reading, Telemetry, topic
 from collector.app import CollectorApp
 from collector.config import CollectorConfig
 from collector.inventory import Inventory
 from collector.ledger import tables as t
+from contract.schema import Quality, Reading, Telemetry, topic
 from tests.servers import free_port
 
 SITE = "mairie"

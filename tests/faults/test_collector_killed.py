@@ -47,7 +47,7 @@ def test_collector_sigkilled_mid_batch_loses_nothing(tmp_path: Path, broker: Ser
     collector.start()  # subscribes: the broker keeps its session from now on
     try:
         publisher = Publisher(broker.port, sent, "fault-killed-pub").start()
-        for stored_at_least in (800, 2000):
+        for stored_at_least in (700, 1600):
             wait_for(
                 lambda n=stored_at_least: sqlite_count(db, "messages") >= n,  # type: ignore[misc]
                 60,

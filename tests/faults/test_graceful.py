@@ -1,9 +1,10 @@
 """Graceful restarts lose nothing, and a graceful collector stop leaves nothing to resend.
 
-The collector process gets SIGTERM halfway through a stream and starts again: it stops taking
-messages, stores and acknowledges those in hand, then disconnects, so its next run sees no
-duplicate. Mosquitto gets SIGTERM (it saves its store) while real agents send through their
-spools: after its restart every message is stored once.
+The collector process gets SIGTERM in the middle of a stream, more is published while it is
+down, and it starts again: at the stop it takes no new message, stores and acknowledges those
+in hand, then disconnects, so its next run sees no duplicate. Mosquitto gets SIGTERM (it
+saves its store) while real agents send through their spools: after its restart every
+message is stored once.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from agent.config import AgentMqtt
-from agent.schema import Quality, Reading
 from agent.spool import Spool
 from agent.transport import Publisher as AgentPublisher
+from contract.schema import Quality, Reading
 from tests.faults.helpers import (
     SITE,
     CollectorProcess,
@@ -58,14 +59,17 @@ def test_collector_sigterm_and_restart(tmp_path: Path, broker: Server) -> None:
     metrics = collector_toml(config, port=broker.port, ledger_url=url, client_id="graceful")
     collector = CollectorProcess(config, tmp_path)
     sent = telemetry_messages(devices=20, per_device=150, readings=10)
+    first, rest = sent[:1500], sent[1500:]
     collector.start()
     try:
-        publisher = Publisher(broker.port, sent, "graceful-pub").start()
+        publisher = Publisher(broker.port, first, "graceful-pub1").start()
         wait_for(lambda: sqlite_count(db, "messages") >= 800, 60, "800 stored")
-        collector.stop()  # SIGTERM
+        collector.stop()  # SIGTERM, maybe while the first part is still arriving
+        assert publisher.join(60) == len(first)
+        # and the rest while it is down: its session keeps them
+        assert Publisher(broker.port, rest, "graceful-pub2").start().join(60) == len(rest)
         assert sqlite_count(db, "messages") < len(sent)
         collector.start()
-        assert publisher.join(60) == len(sent)
         wait_for(lambda: sqlite_count(db, "messages") >= len(sent), 60, "all stored")
         duplicate = 'veille_collector_messages_total{outcome="duplicate"}'
         assert _metric(metrics, duplicate) == 0  # the stop acknowledged all it had stored
