@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,7 +48,7 @@ class Acks:
         self.done: list[bytes] = []
         self._lock = threading.Lock()
 
-    def for_(self, payload: bytes):  # type: ignore[no-untyped-def]
+    def for_(self, payload: bytes) -> Callable[[], None]:
         def ack() -> None:
             with self._lock:
                 self.done.append(payload)
@@ -70,7 +70,7 @@ def _gauge(metrics: CollectorMetrics, name: str) -> float:
     return value
 
 
-def _wait(cond, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+def _wait(cond: Callable[[], bool], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cond():

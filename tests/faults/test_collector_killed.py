@@ -9,6 +9,7 @@ the publisher is in the ledger exactly once, with all its readings.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,10 @@ def broker(tmp_path: Path) -> Iterator[Server]:
     server.stop()
 
 
+def _stored(db: Path, at_least: int) -> bool:
+    return sqlite_count(db, "messages") >= at_least
+
+
 def test_collector_sigkilled_mid_batch_loses_nothing(tmp_path: Path, broker: Server) -> None:
     db = tmp_path / "ledger.sqlite"
     url = f"sqlite:///{db}"
@@ -48,11 +53,7 @@ def test_collector_sigkilled_mid_batch_loses_nothing(tmp_path: Path, broker: Ser
     try:
         publisher = Publisher(broker.port, sent, "fault-killed-pub").start()
         for stored_at_least in (700, 1600):
-            wait_for(
-                lambda n=stored_at_least: sqlite_count(db, "messages") >= n,  # type: ignore[misc]
-                60,
-                f"{stored_at_least} messages stored",
-            )
+            wait_for(partial(_stored, db, stored_at_least), 60, f"{stored_at_least} stored")
             collector.kill()
             assert sqlite_count(db, "messages") < len(sent)  # killed while work remained
             collector.start()
