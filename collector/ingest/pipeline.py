@@ -9,10 +9,9 @@ so a crash of the collector loses nothing the broker was told is stored.
 A ledger that cannot write (disk full, locked, down: ``LedgerUnavailable``) holds the batch:
 it is retried with backoff until it succeeds or the collector stops, nothing is acknowledged
 meanwhile, and the broker keeps the rest. That is said once when it starts and once when it
-ends (ERROR, then WARNING), and on /metrics (``veille_collector_ledger_up``,
-``veille_collector_ledger_failures_total``). A batch the ledger refuses (``LedgerRefused``)
-is split in halves until the refused message is alone: it becomes a dead letter with the
-database's reason, and its neighbours are stored.
+ends, and on /metrics (:mod:`collector.ingest.health`). A batch the ledger refuses
+(``LedgerRefused``) is split in halves until the refused message is alone: it becomes a dead
+letter with the database's reason, and its neighbours are stored.
 """
 
 from __future__ import annotations
@@ -22,15 +21,16 @@ import hashlib
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from collector.ingest.health import LedgerHealth
 from collector.ingest.sleep_energy import sleep_samples
 from collector.ingest.validate import Limits, Rejected, ValidStatus, validate
 from collector.ledger.errors import LedgerRefused, LedgerUnavailable, classify
-from collector.ledger.store import Accepted, Ledger, Rejection, StatusChange, StoreResult
+from collector.ledger.messages import Accepted, Rejection, StatusChange
+from collector.ledger.store import Ledger, StoreResult
 from collector.metrics import CollectorMetrics
 from collector.model import Sample
 from collector.sinks import Sink
@@ -83,15 +83,12 @@ class Ingestor:
         self.kind_of = kind_of
         self.batch_size = batch_size
         self.retry_max_seconds = retry_max_seconds
-        self.ledger_up = True
-        self._down_since = 0.0
-        self._failures_while_down = 0
+        self.health = LedgerHealth(metrics, retry_max_seconds)
         self._queue: queue.Queue[Raw | None] = queue.Queue(max_queue)
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
         self._idle = threading.Event()
         self._idle.set()
         self._stopping = threading.Event()
-        metrics.ledger_up.set(1)
 
     def start(self) -> None:
         self._thread.start()
@@ -170,12 +167,12 @@ class Ingestor:
                 continue
             except LedgerUnavailable as exc:
                 pending.append(part)
-                self._down(exc.reason, sum(len(p) for p in pending))
+                self.health.failed(exc.reason, sum(len(p) for p in pending))
                 if self._stopping.wait(delay):
                     return False
                 delay = min(delay * 2, self.retry_max_seconds)
                 continue
-            self._up()
+            self.health.committed()
             delay = RETRY_FIRST_SECONDS
             self._done(part, result)
         return True
@@ -294,31 +291,3 @@ class Ingestor:
                 self.metrics.devices_online.set(self.ledger.count_online())
             except Exception as exc:  # a gauge; the next status message sets it again
                 log.debug("devices online not counted: %s", exc)
-
-    # -- ledger health, said once per transition ------------------------------------------
-
-    def _down(self, reason: str, held: int) -> None:
-        self.metrics.ledger_failures.inc()
-        self._failures_while_down += 1
-        if self.ledger_up:
-            self.ledger_up = False
-            self._down_since = time.monotonic()
-            self.metrics.ledger_up.set(0)
-            log.error(
-                "ledger unavailable (%s): holding %d messages unacknowledged, the broker keeps "
-                "the rest; retrying every %.0f s at most",
-                reason,
-                held,
-                self.retry_max_seconds,
-            )
-
-    def _up(self) -> None:
-        if not self.ledger_up:
-            self.ledger_up = True
-            self.metrics.ledger_up.set(1)
-            log.warning(
-                "ledger back after %.1f s and %d failed commits: storing and acknowledging again",
-                time.monotonic() - self._down_since,
-                self._failures_while_down,
-            )
-            self._failures_while_down = 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, select, tuple_, update
+from sqlalchemy import Engine, create_engine, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
@@ -27,6 +27,15 @@ from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
 from collector.ledger.errors import translated
+from collector.ledger.messages import (
+    Accepted,
+    Rejection,
+    StatusChange,
+    conflict_row,
+    dead_row,
+    insert_message_ids,
+    known_hashes,
+)
 from collector.ledger.reads import LedgerReads
 from collector.ledger.tables import utc
 from collector.model import ExemptionRecord, Sample, ViolationEvent, ViolationRecord
@@ -34,44 +43,8 @@ from contract.schema import Telemetry
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """A validated telemetry message, ready to store."""
-
-    message: Telemetry
-    site: str
-    received_at: datetime
-    clock_skew_seconds: float
-    extra_samples: tuple[Sample, ...] = ()
-    content_hash: str | None = None  # sha256 of the payload: tells a resend from a conflict
-    topic: str = ""  # where it came from and what it was, for a conflict's dead letter
-    payload: bytes = b""
-
-    @property
-    def key(self) -> tuple[str, str, int]:
-        """The message's identity: (device, agent epoch, seq); no epoch is ``""``."""
-        return (self.message.device_id, self.message.epoch or "", self.message.seq)
-
-
-@dataclass(frozen=True, slots=True)
-class Rejection:
-    """A message to keep as a dead letter, with the reason it was not stored."""
-
-    topic: str
-    reason: str
-    payload: bytes
-    received_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StatusChange:
-    """A device's retained status (online or offline) as of ``ts``."""
-
-    device_id: str
-    site: str
-    online: bool
-    ts: datetime
+# the batch's types live with the message key; callers may take them from here
+__all__ = ["Accepted", "Ledger", "Rejection", "StatusChange", "StoreResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +104,12 @@ class Ledger(LedgerReads):
         state_rows: list[dict[str, Any]] = []
         latest: dict[str, Accepted] = {}
         counts: dict[str, int] = {}
-        dead = [_dead_row(r) for r in rejected]
+        dead = [dead_row(r) for r in rejected]
         with translated(), self.engine.begin() as conn:
-            new = self._insert_message_ids(conn, [batch[i] for i in order])
-            known = self._known_hashes(conn, [batch[i] for i in order if batch[i].key not in new])
+            new = insert_message_ids(
+                conn, self._insert_ignore(t.messages), [batch[i] for i in order]
+            )
+            known = known_hashes(conn, [batch[i] for i in order if batch[i].key not in new])
             for i in order:
                 acc = batch[i]
                 msg = acc.message
@@ -142,7 +117,7 @@ class Ledger(LedgerReads):
                     before = known.get(acc.key)
                     if before and acc.content_hash and before != acc.content_hash:
                         conflicts.append(i)
-                        dead.append(_conflict_row(acc, before))
+                        dead.append(conflict_row(acc, before))
                     continue
                 new.discard(acc.key)
                 known[acc.key] = acc.content_hash or ""
@@ -178,45 +153,6 @@ class Ledger(LedgerReads):
         return StoreResult(
             len(kept), len(batch) - len(kept), len(sample_rows), tuple(kept), tuple(conflicts)
         )
-
-    def _insert_message_ids(
-        self, conn: Connection, ordered: Sequence[Accepted]
-    ) -> set[tuple[str, str, int]]:
-        """Insert (device, epoch, seq) for every message in one statement, in the given order;
-        return the keys that were new (RETURNING: rowcount is not reliable on every driver)."""
-        if not ordered:
-            return set()
-        c = t.messages.c
-        rows = conn.execute(
-            self._insert_ignore(t.messages).returning(c.device_id, c.epoch, c.seq),
-            [
-                {
-                    "device_id": a.message.device_id,
-                    "epoch": a.message.epoch or "",
-                    "seq": a.message.seq,
-                    "received_at": a.received_at,
-                    "content_hash": a.content_hash,
-                }
-                for a in ordered
-            ],
-        )
-        return {(r.device_id, r.epoch, r.seq) for r in rows}
-
-    def _known_hashes(
-        self, conn: Connection, seen: Sequence[Accepted]
-    ) -> dict[tuple[str, str, int], str]:
-        """The stored content hash of each key already in the ledger ("" when none was kept)."""
-        keys = sorted({a.key for a in seen})
-        found: dict[tuple[str, str, int], str] = {}
-        c = t.messages.c
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            q = select(c.device_id, c.epoch, c.seq, c.content_hash).where(
-                tuple_(c.device_id, c.epoch, c.seq).in_(chunk)
-            )
-            for r in conn.execute(q):
-                found[(r.device_id, r.epoch, r.seq)] = r.content_hash or ""
-        return found
 
     def _insert_samples(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         """Rows in ``SAMPLE_COLUMNS`` order. On SQLite they go straight to the driver's
@@ -466,25 +402,6 @@ def _hourly_row(h: HourlyEnergy) -> dict[str, object]:
         "covered": covered,
         "slot_kwh": slots,
     }
-
-
-def _dead_row(r: Rejection) -> dict[str, Any]:
-    return {
-        "received_at": r.received_at,
-        "topic": r.topic,
-        "reason": r.reason,
-        "payload": r.payload,
-    }
-
-
-def _conflict_row(acc: Accepted, before: str) -> dict[str, Any]:
-    device_id, epoch, seq = acc.key
-    reason = (
-        f"conflict: device {device_id} epoch {epoch or '(none)'} seq {seq} was stored before "
-        f"with other content (sha256 {before[:16] or 'unknown'}, this one "
-        f"{(acc.content_hash or '')[:16]}); kept, not stored"
-    )
-    return _dead_row(Rejection(acc.topic, reason, acc.payload, acc.received_at))
 
 
 def _sample_row(s: Sample) -> dict[str, Any]:

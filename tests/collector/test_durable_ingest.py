@@ -87,7 +87,7 @@ def test_nothing_is_acknowledged_while_the_ledger_is_down_and_it_resumes_alone(
     metrics, acks = CollectorMetrics(), Acks()
     ingestor = Ingestor(ledger, metrics, retry_max_seconds=0.2, batch_size=50)
     payloads = [message(i) for i in range(300)]
-    caplog.set_level(logging.WARNING, logger="collector.ingest.pipeline")
+    caplog.set_level(logging.WARNING, logger="collector.ingest.health")
     ingestor.start()
     try:
         for p in payloads:
@@ -103,7 +103,7 @@ def test_nothing_is_acknowledged_while_the_ledger_is_down_and_it_resumes_alone(
     assert sorted(acks.done) == sorted(payloads)  # each acknowledged once, after storing
     assert ledger.count("messages") == 300 and ledger.count("samples") == 300
     assert _gauge(metrics, "veille_collector_ledger_up") == 1
-    lines = [r for r in caplog.records if r.name == "collector.ingest.pipeline"]
+    lines = [r for r in caplog.records if r.name == "collector.ingest.health"]
     assert [r.levelname for r in lines] == ["ERROR", "WARNING"]  # once down, once back
     assert "ledger unavailable" in lines[0].getMessage()
     assert "samples" in lines[0].getMessage()  # the database's own reason

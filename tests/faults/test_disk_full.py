@@ -81,7 +81,7 @@ def test_full_disk_then_space_back(
     finally:
         app.stop()
     said = [r for r in caplog.records if r.name.startswith("collector")]
-    pipeline = [r for r in said if r.name == "collector.ingest.pipeline"]
+    pipeline = [r for r in said if r.name == "collector.ingest.health"]
     assert [r.levelname for r in pipeline] == ["ERROR", "WARNING"], [
         r.getMessage() for r in pipeline
     ]
