@@ -38,6 +38,11 @@ class MqttSettings(Section):
         None, pattern=r"^[A-Za-z0-9_-]+$", description="MQTT v5 shared subscription group."
     )
     qos: Literal[0, 1] = 1
+    broker_drops: bool = Field(
+        True,
+        description="Export Mosquitto's $SYS/broker/publish/messages/dropped on /metrics "
+        "(the collector's broker user needs read access to it).",
+    )
     receive_maximum: int = Field(
         2000,
         ge=1,

@@ -69,6 +69,13 @@ class CollectorMetrics:
             "Ledger commits that failed because the ledger was unavailable (retried)",
             registry=r,
         )
+        self.broker_dropped = Gauge(
+            "veille_collector_broker_dropped_messages",
+            "Messages the broker dropped (queue or in-flight limits) since it started, from "
+            "$SYS/broker/publish/messages/dropped; -1 while the broker has not said",
+            registry=r,
+        )
+        self.broker_dropped.set(-1)
         self.devices_online = Gauge(
             "veille_collector_devices_online", "Devices whose status is online", registry=r
         )

@@ -83,12 +83,20 @@ class Server:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def mosquitto(workdir: Path, *, max_inflight: int = 100, autosave_seconds: int = 0) -> Server:
+def mosquitto(
+    workdir: Path,
+    *,
+    max_inflight: int = 100,
+    autosave_seconds: int = 0,
+    max_queued: int = 1_000_000,
+    sys_interval: int = 10,
+) -> Server:
     """A Mosquitto broker on a loopback port, MQTT 3.1.1 and v5, anonymous, persistent.
 
     ``max_inflight``: messages sent to a 3.1.1 client ahead of its acknowledgements (a v5
     client sets its own Receive Maximum). ``autosave_seconds``: save the persistent store that
-    often (0: only on a clean stop, Mosquitto's default being 1800 s)."""
+    often (0: only on a clean stop, Mosquitto's default being 1800 s). ``max_queued``: messages
+    kept per offline session. ``sys_interval``: seconds between $SYS updates."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     conf = workdir / "mosquitto.conf"
@@ -100,7 +108,8 @@ def mosquitto(workdir: Path, *, max_inflight: int = 100, autosave_seconds: int =
         "allow_anonymous true\n"
         "persistence true\n"
         f"persistence_location {workdir}/\n"
-        "max_queued_messages 1000000\n"
+        f"max_queued_messages {max_queued}\n"
+        f"sys_interval {sys_interval}\n"
         f"max_inflight_messages {max_inflight}\n"
         + (f"autosave_interval {autosave_seconds}\n" if autosave_seconds else "")
         + "message_size_limit 10485760\n"

@@ -25,6 +25,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from collector.config import MqttSettings
+from collector.ingest import broker_drops
 from collector.ingest.pipeline import Ingestor
 from contract.mqtt import make_client
 from contract.schema import TOPIC_ROOT
@@ -75,6 +76,8 @@ class MqttIngest:
         self._generation = 0  # one per connection: acks never cross to another one
         self._ack_lock = threading.Lock()
         self._accepting = True
+        self.drops = broker_drops.BrokerDrops(ingestor.metrics)
+        self._drops_mid: int | None = None
         self.client.reconnect_delay_set(min_delay=1, max_delay=60)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
@@ -137,9 +140,17 @@ class MqttIngest:
         ]
         client.subscribe(topics)
         log.info("subscribing to %s", ", ".join(subscriptions(self.settings)))
+        if self.settings.broker_drops:  # apart: a broker that refuses it refuses only that
+            self._drops_mid = client.subscribe(broker_drops.TOPIC, qos=0)[1]
 
-    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, codes: Any, _p: Any) -> None:
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, mid: int, codes: Any, _p: Any) -> None:
         failed = [c for c in codes if getattr(c, "is_failure", False)]
+        if mid == self._drops_mid:
+            if failed:
+                log.info(
+                    "the broker refused %s: its drop count is not exported", broker_drops.TOPIC
+                )
+            return
         if failed:
             log.error("the broker refused a subscription: %s", failed)
             return
@@ -152,6 +163,9 @@ class MqttIngest:
             log.warning("MQTT connection lost (%s); reconnecting with backoff", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == broker_drops.TOPIC:
+            self.drops.handle(bytes(msg.payload))
+            return
         if not self._accepting:
             return  # not acknowledged: the broker sends it again on the next connection
         ack = partial(self._ack, self._generation, msg.mid, msg.qos) if msg.qos else None
