@@ -9,17 +9,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
 from collector.ingest.pipeline import Ingestor
 from collector.ledger import Ledger
 from collector.ledger import tables as t
-from collector.ledger.migrate import upgrade
+from collector.ledger.migrate import alembic_config, upgrade
 from collector.metrics import CollectorMetrics
 from contract.schema import Quality, Reading, Telemetry, topic
 from tests.servers import _Postgres
 
-BEFORE = "0004_hourly_coverage"
+REVISION = "0003_message_epoch"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -43,7 +44,10 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def test_upgrade_keeps_old_messages_and_their_dedupe(url: str) -> None:
     ledger = Ledger(url)
-    upgrade(ledger.engine, BEFORE)
+    scripts = ScriptDirectory.from_config(alembic_config(ledger.engine))
+    before = scripts.get_revision(REVISION).down_revision
+    assert isinstance(before, str)
+    upgrade(ledger.engine, before)
     with ledger.engine.begin() as conn:  # as the collector stored it before the revision
         conn.execute(
             text("INSERT INTO messages (device_id, seq, received_at) VALUES ('pc-old', 7, :at)"),
