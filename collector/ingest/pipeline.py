@@ -249,14 +249,17 @@ class Ingestor:
         m.labels("stored").inc(result.stored_messages)
         m.labels("duplicate").inc(result.duplicates - len(result.conflicts))
         m.labels("conflict").inc(len(result.conflicts))
-        for c in result.conflicts:
-            a = accepted[c]
+        if result.conflicts:  # one line per batch, not per message: a spoofer could flood
+            first = accepted[result.conflicts[0]].message
+            devices = sorted({accepted[c].message.device_id for c in result.conflicts})
             log.warning(
-                "conflict: %s seq %d (epoch %s) came again with other content; "
-                "kept as a dead letter",
-                a.message.device_id,
-                a.message.seq,
-                a.message.epoch or "none",
+                "%d messages came again with other content (conflicts, e.g. %s seq %d epoch "
+                "%s; devices %s): kept as dead letters, not stored",
+                len(result.conflicts),
+                first.device_id,
+                first.seq,
+                first.epoch or "none",
+                ", ".join(devices[:10]) + (" …" if len(devices) > 10 else ""),
             )
         self.metrics.readings.labels("mqtt").inc(result.samples)
         statuses = 0
