@@ -114,6 +114,7 @@ def test_agent_clock_an_hour_off(tmp_path: Path, broker: Server) -> None:
             30,
             "all handled",
         )
+        assert app.ingestor is not None and app.ingestor.wait_idle(10)  # counted too
         dead = app.ledger.dead_letters()
         devices = {d.device_id: d for d in app.ledger.devices()}
         rejects = app.metrics.rejects.labels("clock")._value.get()
