@@ -6,7 +6,7 @@ tells a resend (same hash: a duplicate) from a conflict (another hash: a dead le
 from before keep epoch "" and no hash. ``devices.epoch`` is the epoch of the newest message.
 
 Revision ID: 0003_message_epoch
-Revises: 0006_alert_deliveries (the head of main when this was rebased; the id keeps its number)
+Revises: 0011_sleep_states (the head of main when this was rebased; the id keeps its number)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_message_epoch"
-down_revision = "0006_alert_deliveries"
+down_revision = "0011_sleep_states"
 branch_labels = None
 depends_on = None
 
