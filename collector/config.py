@@ -11,7 +11,7 @@ import os
 import re
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -338,6 +338,12 @@ class AnalysisSettings(Section):
         gt=0,
         le=1,
         description="An hour counts toward PUE when every meter covers this share.",
+    )
+    pue_limit: float = Field(
+        1.5, gt=1, description="Contractual PUE limit (hosting contracts: PUE < 1.5)."
+    )
+    pue_limits: dict[str, Annotated[float, Field(gt=1)]] = Field(
+        default_factory=dict, description="Datacentre -> its own limit, instead of pue_limit."
     )
 
 

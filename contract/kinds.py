@@ -45,6 +45,8 @@ class Kind:
       (1 UPS output, 2 PDU output, 3 IT equipment input).
     - ``agent``: the agent runs on it; ``snmp``: the collector polls it over SNMP.
     - ``sleep_watts``: power while asleep, for the slept intervals an agent reports.
+    - ``always_on``: a device of this kind must always report; one that stops for longer
+      than ``alerts.silent_after_minutes`` raises a ``device_silent`` alert.
     - ``profile``: the agent's default power model when nothing measures the device.
     """
 
@@ -58,6 +60,7 @@ class Kind:
     snmp: bool = False
     sleep_watts: float | None = None
     profile: KindProfile | None = None
+    always_on: bool = False
 
     @property
     def sleep_policy_by_default(self) -> bool:
@@ -141,10 +144,18 @@ _KINDS = (
         profile=DESKTOP_PROFILE,
     ),
     Kind("monitor", USER, sleep_watts=0.5),
-    Kind("server", SERVER, pue_role="it", pue_category=3, agent=True, profile=SERVER_PROFILE),
-    Kind("pdu", SERVER, pue_role="it", pue_category=2, snmp=True),
-    Kind("ups", SERVER, pue_role="it", pue_category=1, snmp=True),
-    Kind("facility_meter", SERVER, pue_role="facility", snmp=True),
+    Kind(
+        "server",
+        SERVER,
+        pue_role="it",
+        pue_category=3,
+        agent=True,
+        profile=SERVER_PROFILE,
+        always_on=True,
+    ),
+    Kind("pdu", SERVER, pue_role="it", pue_category=2, snmp=True, always_on=True),
+    Kind("ups", SERVER, pue_role="it", pue_category=1, snmp=True, always_on=True),
+    Kind("facility_meter", SERVER, pue_role="facility", snmp=True, always_on=True),
     Kind("switch", NETWORK, snmp=True),
     Kind("router", NETWORK),
     Kind("access_point", NETWORK),
@@ -166,6 +177,11 @@ DEFAULT_SLEEP_WATTS = 2.0
 def kind_of(name: str | None) -> Kind:
     """The kind called ``name``; ``other`` for None or a name not in the table."""
     return KINDS.get(name or "", OTHER)
+
+
+def always_on() -> frozenset[str]:
+    """The kinds that must always report (a silence is an alert)."""
+    return frozenset(k.name for k in KINDS.values() if k.always_on)
 
 
 def names(*, agent: bool | None = None, snmp: bool | None = None) -> tuple[str, ...]:

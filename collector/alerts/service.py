@@ -21,6 +21,7 @@ from collector.alerts.dispatcher import Dispatcher
 from collector.alerts.events import AlertEvent
 from collector.alerts.gauge import ViolationGauge
 from collector.alerts.violations import alert_events, open_events
+from collector.alerts.watch import Watched, watch
 from collector.config import CollectorConfig
 from collector.inventory import Inventory
 from collector.ledger import Ledger
@@ -78,14 +79,25 @@ class AlertService:
         events = alert_events(
             changes, by_key, self.inventory, tz=self.tz, repeat_threshold=threshold, sites=sites
         )
-        self.dispatcher.publish(events)
         still_open = open_events(
             records, self.inventory, tz=self.tz, repeat_threshold=threshold, sites=sites
         )
+        watched = self._watch(now)
+        events += watched.events
+        still_open += watched.still_open
+        self.dispatcher.publish(events)
         self.dispatcher.refresh(still_open)
         if events:
             log.info("alerts: %d event(s) from %d change(s) of state", len(events), len(changes))
         return events
+
+    def _watch(self, now: datetime) -> Watched:
+        """PUE above its limit and silent devices; nothing (logged) when the ledger fails."""
+        try:
+            return watch(self.ledger, self.inventory, self.cfg, now)
+        except SQLAlchemyError as exc:
+            log.error("alerts: cannot read PUE or report times: %s", type(exc).__name__)
+            return Watched((), ())
 
     def open_alerts(self, now: datetime | None = None) -> list[AlertEvent]:
         """The open violations' alerts now (the digest's source)."""

@@ -94,6 +94,12 @@ class AlertsSettings(Section):
     max_age_seconds: float = Field(3600.0, gt=0)
     retry_initial_seconds: float = Field(1.0, gt=0)
     retry_max_seconds: float = Field(300.0, gt=0)
+    silent_after_minutes: float = Field(
+        15.0, gt=0, description="An always-on device silent this long raises device_silent"
+    )
+    pue_window_hours: int = Field(
+        24, ge=1, le=24 * 31, description="pue_above_limit judges PUE over this trailing window"
+    )
 
     @field_validator("digest_hour")
     @classmethod

@@ -92,6 +92,33 @@ class LedgerReads:
             ).scalars()
             return sorted(set(a) | set(b))
 
+    def report_times(
+        self, device_ids: list[str], start: datetime, end: datetime
+    ) -> dict[str, list[datetime]]:
+        """Each device's distinct sample times in [start, end), sorted, preceded by its last
+        sample time before ``start`` (so a silence across ``start`` is seen)."""
+        out: dict[str, list[datetime]] = {d: [] for d in device_ids}
+        s = t.samples.c
+        with self.engine.connect() as conn:
+            for i in range(0, len(device_ids), 500):
+                chunk = device_ids[i : i + 500]
+                before = conn.execute(
+                    select(s.device_id, func.max(s.ts))
+                    .where(s.device_id.in_(chunk), s.ts < start)
+                    .group_by(s.device_id)
+                )
+                for device_id, ts in before:
+                    out[device_id].append(utc(ts))
+                rows = conn.execute(
+                    select(s.device_id, s.ts)
+                    .distinct()
+                    .where(s.device_id.in_(chunk), s.ts >= start, s.ts < end)
+                    .order_by(s.device_id, s.ts)
+                )
+                for device_id, ts in rows:
+                    out[device_id].append(utc(ts))
+        return out
+
     def devices(self) -> list[DeviceRecord]:
         with self.engine.connect() as conn:
             return [
