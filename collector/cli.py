@@ -14,6 +14,7 @@ veille-collector exempt DEVICE --until D ...  record an exemption (who, when, wh
 veille-collector import-inventory [--csv T F | --api] [--apply]
                                               GLPI into the inventory (a dry run first)
 veille-collector test-alerts [-c F]           send a test alert through every alert channel
+veille-collector import-meter FILE.csv [-c F] hosted datacentres' energy per period
 """
 
 from __future__ import annotations
@@ -157,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("test-alerts", help="send a test alert through every configured channel")
     _config_arg(p)
+
+    p = sub.add_parser(
+        "import-meter", help="import hosted datacentres' facility and IT kWh per period (CSV)"
+    )
+    _config_arg(p)
+    p.add_argument("file", type=Path, help="the operator's CSV (columns: see the README)")
     return parser
 
 
@@ -236,6 +243,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return report(args.config, args.output, args.days)
     if args.command == "import-inventory":
         return _import_inventory(args)
+    if args.command == "import-meter":
+        from collector.hosted.command import import_meter
+
+        return import_meter(args.config, args.file)
     if args.command == "test-alerts":
         from collector.commands import check_alerts
 

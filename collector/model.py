@@ -171,3 +171,11 @@ class ExemptionRecord:
     by: str
     at: datetime
     id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTimes:
+    """When one device reported (its distinct sample times, sorted), for silence alerts."""
+
+    device_id: str
+    times: tuple[datetime, ...]

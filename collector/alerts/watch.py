@@ -75,7 +75,8 @@ def watch(ledger: Ledger, inventory: Inventory, cfg: CollectorConfig, now: datet
         if rec.site:
             sites[rec.device_id] = rec.site
     start = now - timedelta(hours=cfg.analysis.lookback_hours)
-    reports = ledger.report_times(sorted(ids), start, now + timedelta(microseconds=1))
+    found = ledger.report_times(sorted(ids), start, now + timedelta(microseconds=1))
+    reports = {r.device_id: r.times for r in found}
     places, dcs_of = {}, {}
     for i in ids:
         dev = inventory.get(i)

@@ -40,7 +40,9 @@ class PueResult:
     """One datacentre over [start, end) (UTC). Energies in kWh over the matched hours only.
 
     ``pue`` is None without a facility meter or IT energy; ``ref`` is a share (0..1);
-    ``cue_kg_per_kwh`` maps an emission factor's name to kg CO2e per IT kWh.
+    ``cue_kg_per_kwh`` maps an emission factor's name to kg CO2e per IT kWh. ``source`` says
+    where the energies come from: ``"metered by veille"`` or ``"imported from <operator>"``
+    (:mod:`collector.hosted.pue`); ``erf`` only where reused energy is known.
     """
 
     datacentre: str
@@ -56,6 +58,8 @@ class PueResult:
     cue_kg_per_kwh: dict[str, float]
     hours: int = 0
     notes: tuple[str, ...] = ()
+    source: str = "metered by veille"
+    erf: float | None = None
 
     @property
     def figure(self) -> str:

@@ -19,6 +19,7 @@ from collector.model import (
     DeadLetter,
     DeviceRecord,
     ExemptionRecord,
+    ReportTimes,
     Sample,
     StateObservation,
     ViolationEvent,
@@ -94,7 +95,7 @@ class LedgerReads:
 
     def report_times(
         self, device_ids: list[str], start: datetime, end: datetime
-    ) -> dict[str, list[datetime]]:
+    ) -> list[ReportTimes]:
         """Each device's distinct sample times in [start, end), sorted, preceded by its last
         sample time before ``start`` (so a silence across ``start`` is seen)."""
         out: dict[str, list[datetime]] = {d: [] for d in device_ids}
@@ -117,7 +118,7 @@ class LedgerReads:
                 )
                 for device_id, ts in rows:
                     out[device_id].append(utc(ts))
-        return out
+        return [ReportTimes(d, tuple(times)) for d, times in out.items()]
 
     def devices(self) -> list[DeviceRecord]:
         with self.engine.connect() as conn:

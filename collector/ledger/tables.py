@@ -206,3 +206,29 @@ alert_deliveries = Table(
     Column("channel", String(32), primary_key=True),
     Column("delivered_at", Ts, nullable=False),
 )
+
+imported_energy = Table(
+    "imported_energy",
+    metadata,
+    Column(
+        "id", Integer().with_variant(BigInteger, "postgresql"), primary_key=True, autoincrement=True
+    ),
+    Column("datacentre", String(128), nullable=False),
+    Column("period_start", Ts, nullable=False),
+    Column("period_end", Ts, nullable=False),
+    Column("facility_kwh", Float, nullable=False),
+    Column("it_kwh", Float, nullable=False),
+    Column("renewable_kwh", Float),
+    Column("reused_kwh", Float),
+    Column("operator", String(128), nullable=False),
+    Column("file", String(512), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("imported_at", Ts, nullable=False),
+)
+Index(
+    "ux_imported_energy_period",
+    imported_energy.c.datacentre,
+    imported_energy.c.period_start,
+    imported_energy.c.period_end,
+    unique=True,
+)

@@ -1,0 +1,1 @@
+"""Hosted datacentres: figures their operators send (import-meter), and PUE from them."""
