@@ -310,8 +310,70 @@ def _default_factors() -> dict[str, EmissionFactor]:
     }
 
 
+class ContractSettings(Section):
+    """One electricity supply contract (``[[carbon.contracts]]``): the share of the energy of
+    the datacentres (or of every datacentre of the sites) it supplies, its renewable share and
+    its emission factor (``g_co2e_per_kwh``, or ``factor`` naming one of ``carbon.factors``)."""
+
+    name: str = Field(min_length=1)
+    datacentres: list[str] = Field(default_factory=list)
+    sites: list[str] = Field(default_factory=list)
+    share: float = Field(1.0, gt=0, le=1, description="Share of their energy it supplies.")
+    renewable_share: float = Field(ge=0, le=1, description="Green share (guarantees of origin).")
+    g_co2e_per_kwh: float | None = Field(None, ge=0)
+    factor: str | None = Field(None, description="A name in carbon.factors, instead.")
+    source: str = Field(min_length=1)
+    year: int = Field(ge=2000, le=2100)
+
+    @model_validator(mode="after")
+    def _whole(self) -> ContractSettings:
+        if not (self.datacentres or self.sites):
+            raise ValueError(f"{self.name}: say what it supplies: datacentres or sites")
+        if (self.g_co2e_per_kwh is None) == (self.factor is None):
+            raise ValueError(f"{self.name}: give either g_co2e_per_kwh or factor, one of them")
+        return self
+
+
 class CarbonSettings(Section):
     factors: dict[str, EmissionFactor] = Field(default_factory=_default_factors)
+    contracts: list[ContractSettings] = Field(default_factory=list)
+    residual_factor: str | None = Field(
+        None,
+        description="carbon.factors name for energy no contract covers (market-based); "
+        "default: the first location-based factor.",
+    )
+
+    @model_validator(mode="after")
+    def _names(self) -> CarbonSettings:
+        problems = []
+        for c in self.contracts:
+            if c.factor is not None and c.factor not in self.factors:
+                problems.append(f"contracts {c.name}: factor {c.factor!r} not in carbon.factors")
+        if self.residual_factor is not None and self.residual_factor not in self.factors:
+            problems.append(f"residual_factor {self.residual_factor!r} not in carbon.factors")
+        if self.contracts and self.residual() is None:
+            problems.append("contracts need residual_factor or a location-based factor")
+        names = [c.name for c in self.contracts]
+        problems += [f"contracts: {n!r} twice" for n in sorted(set(names)) if names.count(n) > 1]
+        shares: dict[str, float] = {}
+        for c in self.contracts:
+            for dc in c.datacentres:
+                shares[dc] = shares.get(dc, 0.0) + c.share
+        problems += [
+            f"contracts: the shares of {dc} add up to {v:g}, more than 1"
+            for dc, v in sorted(shares.items())
+            if v > 1 + 1e-9
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def residual(self) -> str | None:
+        """The factor of energy no contract covers: ``residual_factor``, or the first
+        location-based one."""
+        if self.residual_factor is not None:
+            return self.residual_factor
+        return next((n for n, f in self.factors.items() if f.method == "location"), None)
 
 
 class MetricsSettings(Section):

@@ -60,6 +60,13 @@ class PueResult:
     notes: tuple[str, ...] = ()
     source: str = "metered by veille"
     erf: float | None = None
+    #: carbon of E_DC side by side (kg CO2e): location-based (the grid's factor) and
+    #: market-based (the supply contracts, the rest at the residual factor), and the
+    #: market-based CUE; set by :func:`collector.analysis.supply.with_contracts`
+    co2e_location_kg: float | None = None
+    co2e_market_kg: float | None = None
+    cue_market_kg_per_kwh: float | None = None
+    contracts: tuple[str, ...] = ()
 
     @property
     def figure(self) -> str:

@@ -21,9 +21,12 @@ from collector.analysis.rollup import (
     kwh_by_domain,
     pue_by_datacentre,
 )
+from collector.analysis.supply import with_contracts
 from collector.config import CollectorConfig
+from collector.hosted.pue import with_imported
 from collector.inventory import Inventory
 from collector.ledger import Ledger
+from collector.ledger.imported import imported_periods
 from collector.model import DeadLetter, ViolationState
 
 
@@ -102,6 +105,10 @@ def build_summary(
         factors=cfg.carbon.factors,
         min_hour_coverage=cfg.analysis.pue_min_hour_coverage,
     )
+    # hosted rooms from their operators' figures, then the supply contracts (REF, market CUE)
+    imported = imported_periods(ledger.engine, start, end)
+    pue = with_imported(pue, imported, start=start, end=end, factors=cfg.carbon.factors)
+    pue = with_contracts(pue, inventory, cfg.carbon)
     total = sum(d.kwh for d in domains)
     per_device = {d.device_id: d.kwh for d in kwh_by_device(hourly, inventory)}
 

@@ -42,7 +42,7 @@ def render_text(s: Summary) -> str:
         out.append(
             f"  {p.datacentre}: {kind}PUE {value} ({p.category}); facility "
             f"{p.facility_kwh:.3f} kWh, IT {p.it_kwh:.3f} kWh, coverage "
-            f"{_pct(p.coverage)}"
+            f"{_pct(p.coverage)}; {p.source}"
         )
     out.append("")
     out.append("Carbon (GHG Protocol scope 2, both methods)")

@@ -1,0 +1,99 @@
+"""Supply contracts applied to the datacentres' figures (pure): REF, market-based CUE and
+location- and market-based carbon side by side (``[[carbon.contracts]]``).
+
+A contract supplies a share of the energy of the datacentres it names, or of every datacentre
+whose devices are on the sites it names. Location-based carbon is E_DC at the first
+location-based factor (the grid); market-based carbon is each contract's share at its own
+factor and the rest at the residual factor (``carbon.residual_factor``). Without a contract,
+REF stays as the figures' source gave it (unknown otherwise) and the market-based figure is
+all residual, said in the notes. Contract shares adding up to more than 1 for a datacentre
+are a configuration error: the market-based figures are then left unknown, with a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from pydantic import ValidationError
+
+from collector.analysis.indicators import SupplyContract, SupplyMix, cue_market, ref
+from collector.analysis.pue import PueResult
+from collector.config import CarbonSettings, ContractSettings
+from collector.inventory import Inventory
+
+
+def _contract(c: ContractSettings, carbon: CarbonSettings) -> SupplyContract:
+    g = c.g_co2e_per_kwh if c.factor is None else carbon.factors[c.factor].g_co2e_per_kwh
+    assert g is not None  # the config has one of the two
+    return SupplyContract(
+        name=c.name,
+        share=c.share,
+        renewable_share=c.renewable_share,
+        g_co2e_per_kwh=g,
+        source=c.source,
+        year=c.year,
+    )
+
+
+def mix_of(datacentre: str, sites: set[str], carbon: CarbonSettings) -> SupplyMix:
+    """The contracts supplying ``datacentre`` (on ``sites``); ValueError when their shares
+    add up to more than 1."""
+    mine = [
+        _contract(c, carbon)
+        for c in carbon.contracts
+        if datacentre in c.datacentres or sites.intersection(c.sites)
+    ]
+    try:
+        return SupplyMix(contracts=tuple(mine))
+    except ValidationError:
+        total = sum(c.share for c in mine)
+        raise ValueError(f"contract shares add up to {total:g}, more than 1") from None
+
+
+def _one(r: PueResult, sites: set[str], carbon: CarbonSettings) -> PueResult:
+    location = next((f for f in carbon.factors.values() if f.method == "location"), None)
+    residual_name = carbon.residual()
+    notes = list(r.notes)
+    loc = r.facility_kwh * location.g_co2e_per_kwh / 1000 if location else None
+    if residual_name is None or r.facility_kwh <= 0:
+        return replace(r, co2e_location_kg=loc)
+    residual = carbon.factors[residual_name].g_co2e_per_kwh
+    try:
+        mix = mix_of(r.datacentre, sites, carbon)
+    except ValueError as exc:
+        notes.append(f"market-based carbon unknown: {exc}")
+        return replace(r, co2e_location_kg=loc, notes=tuple(notes))
+    g = sum(c.share * c.g_co2e_per_kwh for c in mix.contracts) + mix.uncontracted * residual
+    names = tuple(c.name for c in mix.contracts)
+    share = r.ref
+    if names:
+        share = ref(mix)
+        listed = ", ".join(f"{c.name} ({c.source}, {c.year})" for c in mix.contracts)
+        notes.append(f"REF and market-based carbon from supply contracts: {listed}")
+    else:
+        notes.append(
+            f"market-based: no supply contract, all at the residual factor {residual_name}"
+        )
+    if mix.uncontracted > 0 and names:
+        notes.append(f"{mix.uncontracted:.0%} of the energy at the residual factor {residual_name}")
+    return replace(
+        r,
+        ref=share,
+        co2e_location_kg=loc,
+        co2e_market_kg=r.facility_kwh * g / 1000,
+        cue_market_kg_per_kwh=cue_market(r.facility_kwh, r.it_kwh, mix, residual),
+        contracts=names,
+        notes=tuple(notes),
+    )
+
+
+def with_contracts(
+    results: Iterable[PueResult], inventory: Inventory, carbon: CarbonSettings
+) -> list[PueResult]:
+    """``results`` with REF, market-based CUE and both carbon figures from the contracts."""
+    sites: dict[str, set[str]] = {}
+    for d in inventory.devices.values():
+        if d.datacentre and d.site:
+            sites.setdefault(d.datacentre, set()).add(d.site)
+    return [_one(r, sites.get(r.datacentre, set()), carbon) for r in results]
