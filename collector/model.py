@@ -175,7 +175,9 @@ class ExemptionRecord:
 
 @dataclass(frozen=True, slots=True)
 class ReportTimes:
-    """When one device reported (its distinct sample times, sorted), for silence alerts."""
+    """When one device went silent, for silence alerts: its last sample time (None: never
+    reported) and each gap (last sample before, first sample after), oldest first."""
 
     device_id: str
-    times: tuple[datetime, ...]
+    last: datetime | None
+    gaps: tuple[tuple[datetime, datetime], ...] = ()

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from collector.alerts.events import AlertEvent, AlertKind, Severity
+from collector.model import ReportTimes
 
 MIN_WINDOW_COVERAGE = 0.5
 
@@ -142,8 +143,17 @@ def _silent_event(
     )
 
 
+def gaps_in(
+    times: Sequence[datetime], longer_than: timedelta
+) -> tuple[datetime | None, tuple[tuple[datetime, datetime], ...]]:
+    """(the last of ``times``, the gaps between them longer than ``longer_than``)."""
+    ordered = sorted(set(times))
+    gaps = tuple((a, b) for a, b in pairwise(ordered) if b - a > longer_than)
+    return (ordered[-1] if ordered else None), gaps
+
+
 def silent_events(
-    reports: Mapping[str, Sequence[datetime]],
+    reports: Sequence[ReportTimes],
     *,
     now: datetime,
     silent_after: timedelta,
@@ -152,25 +162,23 @@ def silent_events(
 ) -> tuple[list[AlertEvent], list[AlertEvent]]:
     """(the events: each finished silence's resolution, each open one; the open ones).
 
-    ``reports``: device -> the times it reported (sorted or not; the last report before the
-    period first, so a silence across the period's start is seen).
+    ``reports``: each device's last report and gaps (:meth:`Ledger.report_times`); a gap
+    counts when it is longer than ``silent_after`` (the ledger's may be a little shorter).
     """
     if silent_after <= timedelta(0):
         raise ValueError("silent_after must be positive")
     events: list[AlertEvent] = []
     still: list[AlertEvent] = []
-    for device_id, times in sorted(reports.items()):
-        if not times:
+    for r in sorted(reports, key=lambda r: r.device_id):
+        if r.last is None:
             continue
-        place = places.get(device_id, Place("", "unknown"))
-        dc = (datacentres or {}).get(device_id)
-        ordered = sorted(set(times))
-        for a, b in pairwise(ordered):
+        place = places.get(r.device_id, Place("", "unknown"))
+        dc = (datacentres or {}).get(r.device_id)
+        for a, b in r.gaps:
             if b - a > silent_after:
-                events.append(_silent_event(device_id, a, silent_after, place, dc, b))
-        last = ordered[-1]
-        if now - last > silent_after:
-            opened = _silent_event(device_id, last, silent_after, place, dc, None)
+                events.append(_silent_event(r.device_id, a, silent_after, place, dc, b))
+        if now - r.last > silent_after:
+            opened = _silent_event(r.device_id, r.last, silent_after, place, dc, None)
             events.append(opened)
             still.append(opened)
     return events, still

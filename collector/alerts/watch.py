@@ -75,8 +75,8 @@ def watch(ledger: Ledger, inventory: Inventory, cfg: CollectorConfig, now: datet
         if rec.site:
             sites[rec.device_id] = rec.site
     start = now - timedelta(hours=cfg.analysis.lookback_hours)
-    found = ledger.report_times(sorted(ids), start, now + timedelta(microseconds=1))
-    reports = {r.device_id: r.times for r in found}
+    after = timedelta(minutes=cfg.alerts.silent_after_minutes)
+    reports = ledger.report_times(sorted(ids), start, now + timedelta(microseconds=1), after)
     places, dcs_of = {}, {}
     for i in ids:
         dev = inventory.get(i)
@@ -87,7 +87,7 @@ def watch(ledger: Ledger, inventory: Inventory, cfg: CollectorConfig, now: datet
     silent_all, silent_open = silent_events(
         reports,
         now=now,
-        silent_after=timedelta(minutes=cfg.alerts.silent_after_minutes),
+        silent_after=after,
         places=places,
         datacentres=dcs_of,
     )

@@ -5,9 +5,10 @@ Times come back timezone-aware UTC (SQLite stores them naive; :func:`tables.utc`
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, Row, func, select
+from sqlalchemy import ColumnElement, Engine, Row, Select, func, select
 
 from collector.analysis.compliance import WindowOutcome, WindowStatus
 from collector.analysis.coverage import from_columns
@@ -94,31 +95,60 @@ class LedgerReads:
             return sorted(set(a) | set(b))
 
     def report_times(
-        self, device_ids: list[str], start: datetime, end: datetime
+        self, device_ids: list[str], start: datetime, end: datetime, longer_than: timedelta
     ) -> list[ReportTimes]:
-        """Each device's distinct sample times in [start, end), sorted, preceded by its last
-        sample time before ``start`` (so a silence across ``start`` is seen)."""
-        out: dict[str, list[datetime]] = {d: [] for d in device_ids}
+        """Each device's last sample time before ``end`` and its gaps longer than
+        ``longer_than`` that end in [start, end) (the one across ``start`` included), found
+        in SQL: a few rows cross, whatever the volume of samples."""
+        last: dict[str, datetime] = {}
+        before: dict[str, datetime] = {}
+        first: dict[str, datetime] = {}
+        gaps: dict[str, list[tuple[datetime, datetime]]] = {d: [] for d in device_ids}
         s = t.samples.c
         with self.engine.connect() as conn:
             for i in range(0, len(device_ids), 500):
                 chunk = device_ids[i : i + 500]
-                before = conn.execute(
-                    select(s.device_id, func.max(s.ts))
-                    .where(s.device_id.in_(chunk), s.ts < start)
-                    .group_by(s.device_id)
-                )
-                for device_id, ts in before:
-                    out[device_id].append(utc(ts))
-                rows = conn.execute(
-                    select(s.device_id, s.ts)
-                    .distinct()
-                    .where(s.device_id.in_(chunk), s.ts >= start, s.ts < end)
-                    .order_by(s.device_id, s.ts)
-                )
-                for device_id, ts in rows:
-                    out[device_id].append(utc(ts))
-        return [ReportTimes(d, tuple(times)) for d, times in out.items()]
+                inside = (s.device_id.in_(chunk), s.ts >= start, s.ts < end)
+                for into, q in (
+                    (
+                        before,
+                        select(s.device_id, func.max(s.ts))
+                        .where(s.device_id.in_(chunk), s.ts < start)
+                        .group_by(s.device_id),
+                    ),
+                    (
+                        first,
+                        select(s.device_id, func.min(s.ts)).where(*inside).group_by(s.device_id),
+                    ),
+                    (
+                        last,
+                        select(s.device_id, func.max(s.ts)).where(*inside).group_by(s.device_id),
+                    ),
+                ):
+                    into.update((d, utc(ts)) for d, ts in conn.execute(q))
+                for device_id, prev, ts in conn.execute(self._gaps(inside, longer_than)):
+                    gaps[device_id].append((utc(prev), utc(ts)))
+        for d, b in before.items():
+            if d in first and first[d] - b > longer_than - timedelta(milliseconds=1):
+                gaps[d].append((b, first[d]))
+        return [
+            ReportTimes(d, last.get(d, before.get(d)), tuple(sorted(gaps[d]))) for d in device_ids
+        ]
+
+    def _gaps(self, inside: tuple[ColumnElement[bool], ...], longer_than: timedelta) -> Select[Any]:
+        s = t.samples.c
+        lag = func.lag(s.ts, type_=t.samples.c.ts.type).over(
+            partition_by=s.device_id, order_by=s.ts
+        )
+        seq = select(s.device_id, s.ts, lag.label("prev")).where(*inside).subquery()
+        if self.engine.dialect.name == "sqlite":
+            seconds = (func.julianday(seq.c.ts) - func.julianday(seq.c.prev)) * 86400.0
+            # julianday() is a float: 1 ms of slack so that no gap is missed (the alert's
+            # own rule, collector.alerts.facility, is exact)
+            longer = seconds > longer_than.total_seconds() - 0.001
+        else:
+            longer = (seq.c.ts - seq.c.prev) > longer_than
+        return select(seq.c.device_id, seq.c.prev, seq.c.ts).where(seq.c.prev.is_not(None), longer)
 
     def devices(self) -> list[DeviceRecord]:
         with self.engine.connect() as conn:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from collector.alerts.events import AlertKind
-from collector.alerts.facility import Place, PuePoint, pue_events, silent_events
+from collector.alerts.facility import Place, PuePoint, gaps_in, pue_events, silent_events
+from collector.model import ReportTimes
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 PLACE = {"dc-a": Place("Environnement serveur", "beaulieu")}
@@ -44,12 +45,16 @@ def test_each_datacentre_has_its_own_limit() -> None:
     assert [e.datacentre for e in still] == ["dc-a"]
 
 
+def _reports(times: dict[str, list[datetime]], after: timedelta) -> list[ReportTimes]:
+    return [ReportTimes(d, *gaps_in(t, after)) for d, t in times.items()]
+
+
 def test_a_silence_is_a_gap_longer_than_the_delay() -> None:
     minute = timedelta(minutes=1)
     times = [T0 + i * minute for i in range(10)] + [T0 + 40 * minute, T0 + 41 * minute]
     after = timedelta(minutes=15)
     events, still = silent_events(
-        {"srv-1": times, "srv-2": [], "srv-3": [T0]},
+        _reports({"srv-1": times, "srv-2": [], "srv-3": [T0]}, after),
         now=T0 + 50 * minute,
         silent_after=after,
         places={"srv-1": Place("Environnement serveur", "hdv")},
@@ -61,7 +66,8 @@ def test_a_silence_is_a_gap_longer_than_the_delay() -> None:
     assert events[0].starts_at == T0 + 24 * minute and events[0].ends_at == T0 + 40 * minute
     assert events[1].site == "unknown"  # not placed: said so, not guessed
     assert still == [events[1]]
-    # exactly the delay is not yet silent
-    assert silent_events({"a": [T0]}, now=T0 + after, silent_after=after, places={}) == ([], [])
+    # exactly the delay is not yet silent, and a ledger gap of exactly the delay is no silence
+    one = [ReportTimes("a", T0, ((T0 - after, T0),))]
+    assert silent_events(one, now=T0 + after, silent_after=after, places={}) == ([], [])
     with pytest.raises(ValueError, match="silent_after must be positive"):
-        silent_events({}, now=T0, silent_after=timedelta(0), places={})
+        silent_events([], now=T0, silent_after=timedelta(0), places={})
