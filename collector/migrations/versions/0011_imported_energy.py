@@ -1,7 +1,7 @@
 """imported energy: facility and IT kWh per period for hosted datacentres (import-meter)
 
 Revision ID: 0011_imported_energy
-Revises: 0011_sleep_states (main's head when rebased; one line of migrations)
+Revises: 0003_message_epoch (main's head when rebased; one line of migrations)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_imported_energy"
-down_revision = "0011_sleep_states"
+down_revision = "0003_message_epoch"
 branch_labels = None
 depends_on = None
 
