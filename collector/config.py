@@ -11,7 +11,7 @@ import os
 import re
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -312,6 +312,18 @@ def _default_factors() -> dict[str, EmissionFactor]:
 
 class CarbonSettings(Section):
     factors: dict[str, EmissionFactor] = Field(default_factory=_default_factors)
+    renewable_share: dict[str, float] = Field(
+        default_factory=dict,
+        description="Datacentre -> renewable share of its supply (0..1), for REF.",
+    )
+
+    @field_validator("renewable_share")
+    @classmethod
+    def _shares(cls, value: dict[str, float]) -> dict[str, float]:
+        for dc, share in value.items():
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"{dc}: the renewable share must be between 0 and 1")
+        return value
 
 
 class MetricsSettings(Section):
@@ -338,6 +350,12 @@ class AnalysisSettings(Section):
         gt=0,
         le=1,
         description="An hour counts toward PUE when every meter covers this share.",
+    )
+    pue_limit: float = Field(
+        1.5, gt=1, description="Contractual PUE limit (hosting contracts: PUE < 1.5)."
+    )
+    pue_limits: dict[str, Annotated[float, Field(gt=1)]] = Field(
+        default_factory=dict, description="Datacentre -> its own limit, instead of pue_limit."
     )
 
 
