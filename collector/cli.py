@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--keep-running", action="store_true", help="keep serving after the report")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--timeseries-url",
+        help="also write every reading to this store (e.g. VictoriaMetrics http://127.0.0.1:8428)",
+    )
+    p.add_argument(
+        "--metrics-port", type=int, default=0, help="serve /metrics on this port (0: a free one)"
+    )
 
     sub.add_parser("schema", help="print the JSON Schema of wire format v1")
 
@@ -248,6 +255,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             live_seconds=args.live_seconds,
             keep_running=args.keep_running,
             seed=args.seed,
+            timeseries_url=args.timeseries_url,
+            metrics_port=args.metrics_port,
         )
     raise AssertionError(args.command)
 

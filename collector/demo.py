@@ -65,20 +65,35 @@ class Progress:
         print(f"             {text}", end=end, flush=True)
 
 
-def _demo_config(output: Path, alerts: dict[str, object]) -> CollectorConfig:
+def _demo_config(
+    output: Path, alerts: dict[str, object], timeseries_url: str | None, metrics_port: int
+) -> CollectorConfig:
     return CollectorConfig.model_validate(
         {
             "alerts": alerts,
             "inventory": str(output / "inventory.toml"),
             "mqtt": {"embedded": True, "port": _free_port(), "client_id": "veille-demo"},
             "ledger": {"url": f"sqlite:///{output / 'veille-demo.sqlite'}"},
-            "metrics": {"port": 0},
+            "metrics": {"port": metrics_port},
             "snmp": {"interval_seconds": 5, "timeout_seconds": 1.0, "retries": 1},
+            "timeseries": {"url": timeseries_url},
+            # Nantes Métropole: half the servers' energy on a green contract (DOMAIN.md)
+            "carbon": {"renewable_share": {"dc-centre": 0.5}},
         }
     )
 
 
-def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int) -> int:
+def run_demo(
+    *,
+    output: Path,
+    live_seconds: float,
+    keep_running: bool,
+    seed: int,
+    timeseries_url: str | None = None,
+    metrics_port: int = 0,
+) -> int:
+    """The demo; ``timeseries_url`` (e.g. VictoriaMetrics) also receives every reading, and
+    ``metrics_port`` fixes the /metrics port, so a store can scrape the figures (dashboards)."""
     from collector.sim.malformed import malformed_payloads
     from collector.snmp.responder import SnmpResponder
 
@@ -92,7 +107,7 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
     fleet = build_fleet(seed)
     receivers = AlertReceivers(output)
     receivers.start()
-    cfg = _demo_config(output, receivers.config())
+    cfg = _demo_config(output, receivers.config(), timeseries_url, metrics_port)
     plan = import_from_glpi(fleet, output, cfg)
     for line in plan_lines(plan):
         progress.detail(line)
@@ -176,6 +191,7 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
             progress.detail(app.alerts.where(sent))
             for line in receivers.summary():
                 progress.detail(line)
+        app.refresh_figures(end)  # the dashboards' figures, on /metrics
 
         progress.step(f"writing the reports under {output}/")
         summary = build_summary(app.ledger, inventory, cfg, start=end - HISTORY, end=end)
