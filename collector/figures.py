@@ -16,6 +16,9 @@ scraping ``/metrics``, keeps them as series over time and Grafana shows what the
   inventory does not list;
 - sleep violations open now per domain, and violation windows per device over the last 7 days
   (the top offenders);
+- sleep-policy compliance per domain over the windows that ended in the last 7 days (compliant
+  / (compliant + violated), unknown windows counted apart: no series when none was judged),
+  windows by outcome, and kWh wasted in violated windows today and this quarter;
 - each device's last reported power state (for the device drill-down).
 
 Nothing here is a new computation: the figures come from the same functions as the reports.
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from collector.analysis.compliance import WindowOutcome, compliance_rate
 from collector.analysis.energy import HourlyEnergy
 from collector.analysis.periods import period_of
 from collector.analysis.power_now import POWER, DomainPower, power_by_domain
@@ -76,6 +80,16 @@ class InstantFigure:
 
 
 @dataclass(frozen=True, slots=True)
+class DomainCompliance:
+    """One domain's sleep windows that ended in the last 7 days, and kWh wasted by period."""
+
+    domain: str
+    rate: float | None
+    windows: tuple[tuple[str, int], ...]  # outcome -> windows
+    kwh_wasted: tuple[tuple[str, float], ...]  # period (today, quarter) -> kWh
+
+
+@dataclass(frozen=True, slots=True)
 class Figures:
     """Everything :class:`collector.figures_metrics.FiguresCollector` exports, at ``at``."""
 
@@ -91,6 +105,7 @@ class Figures:
     violations_open: tuple[tuple[str, int], ...] = ()
     violation_windows: tuple[tuple[str, str, int], ...] = ()  # device, domain, windows
     power_states: tuple[tuple[str, str], ...] = field(default=())  # device, state
+    compliance: tuple[DomainCompliance, ...] = ()
 
     def measured_share(self, period: str) -> float | None:
         """Measured kWh / all kWh over ``period``; None without energy."""
@@ -107,6 +122,34 @@ def _energy(
         rows = [r for r in hourly if r.hour >= start]
         for d in kwh_by_domain(rows, inventory):
             out.append(DomainKwh(d.domain, label, d.kwh, d.measured_kwh))
+    return out
+
+
+def _compliance(
+    items: list[WindowOutcome],
+    inventory: Inventory,
+    *,
+    since: datetime,
+    day_start: datetime,
+    quarter_start: datetime,
+) -> list[DomainCompliance]:
+    by_domain: dict[str, list[WindowOutcome]] = {}
+    for o in items:
+        by_domain.setdefault(inventory.domain_of(o.device_id), []).append(o)
+    out = []
+    for domain, mine in sorted(by_domain.items()):
+        week = compliance_rate(o for o in mine if o.window_end > since)
+        counts = {
+            "compliant": week.compliant,
+            "violated": week.violated,
+            "unknown": week.unknown,
+            "exempt": week.exempt,
+        }
+        wasted = tuple(
+            (label, compliance_rate(o for o in mine if o.window_end > start).kwh_wasted)
+            for label, start in (("today", day_start), ("quarter", quarter_start))
+        )
+        out.append(DomainCompliance(domain, week.rate, tuple(sorted(counts.items())), wasted))
     return out
 
 
@@ -185,6 +228,10 @@ def compute_figures(
         inventory.domain_of(r.device_id) for r in violations if r.state in ACTIVE_STATES
     )
     windows = Counter(r.device_id for r in violations)
+    judged = ledger.outcomes(min(since, quarter_start), now)
+    compliance = _compliance(
+        judged, inventory, since=since, day_start=day_start, quarter_start=quarter_start
+    )
     return Figures(
         at=now,
         energy=tuple(energy),
@@ -202,4 +249,5 @@ def compute_figures(
         power_states=tuple(
             sorted((r.device_id, r.power_state) for r in records.values() if r.power_state)
         ),
+        compliance=tuple(compliance),
     )

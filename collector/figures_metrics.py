@@ -22,6 +22,9 @@ reading) has no series at all, never a 0. Names, labels and units:
 | ``veille_devices_unlisted`` | | devices reporting, not in the inventory |
 | ``veille_sleep_violations_open`` | domain | violations |
 | ``veille_sleep_violation_windows`` | device_id, domain | windows in the last 7 days |
+| ``veille_sleep_compliance_ratio`` | domain | compliant / (compliant + violated), 7 days |
+| ``veille_sleep_windows`` | domain, outcome | sleep windows ended in the last 7 days |
+| ``veille_sleep_kwh_wasted`` | domain, period (today, quarter) | kWh |
 | ``veille_device_power_state`` | device_id, state | 1 for the last reported state |
 | ``veille_figures_timestamp_seconds`` | | unix time of the analysis run |
 """
@@ -55,6 +58,12 @@ _FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Violated sleep windows per device over the last 7 days",
         ("device_id", "domain"),
     ),
+    "veille_sleep_compliance_ratio": (
+        "Sleep windows complied with / windows judged, last 7 days (unknown apart)",
+        ("domain",),
+    ),
+    "veille_sleep_windows": ("Sleep windows by outcome, last 7 days", ("domain", "outcome")),
+    "veille_sleep_kwh_wasted": ("kWh wasted in violated sleep windows", ("domain", "period")),
     "veille_device_power_state": ("1 for the device's last reported state", ("device_id", "state")),
     "veille_figures_timestamp_seconds": ("When these figures were computed (unix time)", ()),
 }
@@ -104,6 +113,13 @@ def families(f: Figures) -> dict[str, GaugeMetricFamily]:
         m["veille_sleep_violations_open"].add_metric([domain], n)
     for device, domain, n in f.violation_windows:
         m["veille_sleep_violation_windows"].add_metric([device, domain], n)
+    for c in f.compliance:
+        if c.rate is not None:
+            m["veille_sleep_compliance_ratio"].add_metric([c.domain], c.rate)
+        for outcome, n in c.windows:
+            m["veille_sleep_windows"].add_metric([c.domain, outcome], n)
+        for period, kwh in c.kwh_wasted:
+            m["veille_sleep_kwh_wasted"].add_metric([c.domain, period], kwh)
     for device, state in f.power_states:
         m["veille_device_power_state"].add_metric([device, state], 1)
     m["veille_figures_timestamp_seconds"].add_metric([], f.at.timestamp())

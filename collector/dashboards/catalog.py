@@ -207,10 +207,17 @@ SLEEP = Dashboard(
             width=18,
         ),
         Panel(
-            "Taux de conformité par domaine",
+            "Taux de conformité par domaine (7 jours glissants)",
             "timeseries",
             (Q("veille_sleep_compliance_ratio", "{{domain}}"),),
             unit="percentunit",
+            description="Fenêtres respectées / (respectées + en violation) ; les fenêtres "
+            "inconnues (équipement muet) sont comptées à part, jamais comme respectées.",
+        ),
+        Panel(
+            "Fenêtres de veille par résultat (7 jours)",
+            "bargauge",
+            (Q("sum by (outcome) (veille_sleep_windows)", "{{outcome}}", instant=True),),
         ),
         Panel(
             "Violations ouvertes dans le temps",
@@ -223,9 +230,15 @@ SLEEP = Dashboard(
             (Q("topk(10, veille_sleep_violation_windows)", "{{device_id}}", instant=True),),
         ),
         Panel(
-            "kWh gaspillés pendant les fenêtres de veille",
+            "kWh gaspillés en violation (trimestre en cours)",
             "bargauge",
-            (Q("sum by (domain) (veille_sleep_kwh_wasted)", "{{domain}}", instant=True),),
+            (
+                Q(
+                    'sum by (domain) (veille_sleep_kwh_wasted{period="quarter"})',
+                    "{{domain}}",
+                    instant=True,
+                ),
+            ),
             unit="kwatth",
             decimals=1,
         ),

@@ -19,10 +19,6 @@ GRID_COLUMNS = 24
 PanelKind = Literal["timeseries", "stat", "bargauge", "table", "state-timeline"]
 
 WAITING: dict[str, str] = {
-    "veille_sleep_compliance_ratio": "sleep compliance per domain is not computed yet "
-    "(sleep-policy issue): agreed name veille_sleep_compliance_ratio{domain}",
-    "veille_sleep_kwh_wasted": "kWh wasted in sleep windows are not computed yet "
-    "(sleep-policy issue): agreed name veille_sleep_kwh_wasted{domain}",
     "veille_alert_deliveries_failed_total": "alert deliveries are on the alerts branch, not "
     "merged: veille_alert_deliveries_failed_total{channel}",
 }

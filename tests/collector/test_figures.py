@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import Gauge, generate_latest
 
 from collector.config import CollectorConfig
-from collector.figures import Figures, PueFigure, compute_figures
+from collector.figures import DomainCompliance, Figures, PueFigure, compute_figures
 from collector.figures_metrics import FiguresCollector
 from collector.inventory import Device, Inventory
 from collector.jobs import recompute
@@ -92,6 +92,12 @@ def test_each_series_once_and_no_figure_is_no_series() -> None:
             ),
             pue_limits=(("dc", 1.5),),
             violation_windows=(("pc-7", "Environnement utilisateur", 3),),
+            compliance=(
+                DomainCompliance("Impression", None, (("unknown", 4),), (("quarter", 0.0),)),
+                DomainCompliance(
+                    "Environnement utilisateur", 0.75, (("compliant", 3),), (("quarter", 2.5),)
+                ),
+            ),
         )
     )
     got = series(generate_latest(m.registry).decode())
@@ -110,6 +116,10 @@ def test_each_series_once_and_no_figure_is_no_series() -> None:
     )
     assert got[key] == 3
     assert not any(name == "veille_ref" for name, _ in got)
+    ratio = {k[1]: v for k, v in got.items() if k[0] == "veille_sleep_compliance_ratio"}
+    assert ratio == {(("domain", "Environnement utilisateur"),): 0.75}  # unknown only: none
+    unknown = ("veille_sleep_windows", (("domain", "Impression"), ("outcome", "unknown")))
+    assert got[unknown] == 4
     assert got[("veille_figures_timestamp_seconds", ())] == NOW.timestamp()
 
 
@@ -119,3 +129,14 @@ def test_a_second_registration_of_a_figure_name_is_refused() -> None:
         Gauge("veille_pue", "again", registry=m.registry)
     with pytest.raises(ValueError, match="Duplicated timeseries"):
         m.registry.register(FiguresCollector())
+
+
+def test_an_empty_ledger_gives_empty_figures(tmp_path: Path) -> None:
+    ledger = Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}")
+    ledger.migrate()
+    inv = Inventory([Device(id="meter", kind="facility_meter", datacentre="dc")])
+    f = compute_figures(ledger, inv, CollectorConfig(), now=NOW)
+    assert f.energy == () and f.power == () and f.compliance == ()
+    assert all(p.pue is None for p in f.pue)  # no IT meter, no energy: no PUE, never 0
+    assert f.measured_share("quarter") is None
+    assert dict(f.devices_expected) == {"facility_meter": 1} and f.devices_reporting == ()
