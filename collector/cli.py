@@ -22,7 +22,7 @@ import argparse
 import json
 import logging
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from collector.model import ViolationState
@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--metrics-port", type=int, default=0, help="serve /metrics on this port (0: a free one)"
+    )
+    p.add_argument(
+        "--history-days", type=float, default=7.0, help="how many past days are replayed"
     )
 
     sub.add_parser("schema", help="print the JSON Schema of wire format v1")
@@ -257,6 +260,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             seed=args.seed,
             timeseries_url=args.timeseries_url,
             metrics_port=args.metrics_port,
+            replay=timedelta(days=args.history_days),
         )
     raise AssertionError(args.command)
 

@@ -91,9 +91,11 @@ def run_demo(
     seed: int,
     timeseries_url: str | None = None,
     metrics_port: int = 0,
+    replay: timedelta = HISTORY,
 ) -> int:
     """The demo; ``timeseries_url`` (e.g. VictoriaMetrics) also receives every reading, and
-    ``metrics_port`` fixes the /metrics port, so a store can scrape the figures (dashboards)."""
+    ``metrics_port`` fixes the /metrics port, so a store can scrape the figures (dashboards);
+    ``replay``: how much past is replayed (a week by default)."""
     from collector.sim.malformed import malformed_payloads
     from collector.snmp.responder import SnmpResponder
 
@@ -135,10 +137,10 @@ def run_demo(
     publishers: dict[str, Publisher] = {}
     try:
         progress.step(
-            "replaying a past week: the datacentre polled over SNMP, the agents' buffered "
-            "backlog over MQTT"
+            f"replaying the past {replay.total_seconds() / 86400:g} days: the datacentre "
+            "polled over SNMP, the agents' buffered backlog over MQTT"
         )
-        dc_week = replay_history(dc, targets, now - HISTORY, now, app.on_snmp_samples)
+        dc_week = replay_history(dc, targets, now - replay, now, app.on_snmp_samples)
         progress.detail(
             f"{dc_week.rounds} SNMP rounds of simulated time, {dc_week.samples} samples, "
             f"{dc_week.failures} failed polls"
@@ -150,7 +152,7 @@ def run_demo(
             spool = Spool(":memory:", max_messages=100_000, max_age_seconds=30 * 86400)
             publishers[dev.id] = Publisher(mqtt, site=dev.site, device_id=dev.id, spool=spool)
         total = 0
-        for msg in history(fleet, now - HISTORY, now):
+        for msg in history(fleet, now - replay, now):
             publishers[msg.device_id].submit(msg.readings, msg.state, msg.kind)
             total += 1
         progress.detail(
@@ -179,7 +181,7 @@ def run_demo(
         progress.step("computing hourly kWh, PUE and sleep violations")
         end = datetime.now(UTC)
         job = recompute(
-            app.ledger, inventory, cfg, start=end - HISTORY - timedelta(days=1), end=end, now=end
+            app.ledger, inventory, cfg, start=end - replay - timedelta(days=1), end=end, now=end
         )
         progress.detail(
             f"{job.devices} devices, {job.hours} device-hours, {job.violations} violation windows"
@@ -194,9 +196,9 @@ def run_demo(
         app.refresh_figures(end)  # the dashboards' figures, on /metrics
 
         progress.step(f"writing the reports under {output}/")
-        summary = build_summary(app.ledger, inventory, cfg, start=end - HISTORY, end=end)
+        summary = build_summary(app.ledger, inventory, cfg, start=end - replay, end=end)
         files = write_reports(
-            app.ledger, inventory, cfg, start=end - HISTORY, end=end, output=output, summary=summary
+            app.ledger, inventory, cfg, start=end - replay, end=end, output=output, summary=summary
         )
         print()
         print(render_text(summary))

@@ -45,8 +45,8 @@ def _wait_for(url: str, expr: str, timeout: float) -> None:
 
 @pytest.fixture(scope="session")
 def demo_vm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers._VictoriaMetrics]:
-    """The demo (short live phase, then kept running) writing to and scraped by a real
-    VictoriaMetrics on loopback; stopped with SIGINT at the end of the session."""
+    """The demo (two days replayed, a short live phase, then kept running) writing to and
+    scraped by a real VictoriaMetrics on loopback; stopped with SIGINT at the session's end."""
     work = tmp_path_factory.mktemp("dashboards")
     port = servers.free_port()
     conf = work / "scrape.yml"
@@ -63,6 +63,8 @@ def demo_vm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers._Victo
             "demo",
             "--live-seconds",
             "5",
+            "--history-days",
+            "2",  # two nights: sleep windows judged, violations, slept intervals
             "--output",
             str(work / "demo-output"),
             "--timeseries-url",
