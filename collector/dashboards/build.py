@@ -30,6 +30,7 @@ from grafana_foundation_sdk.models.common import (
 )
 from grafana_foundation_sdk.models.dashboard import (
     DataSourceRef,
+    DataTransformerConfig,
     GridPos,
     Threshold,
     ThresholdsMode,
@@ -42,6 +43,25 @@ from collector.dashboards.spec import DATASOURCE_TYPE, DATASOURCE_UID, Dashboard
 
 OUTPUT = Path(__file__).resolve().parents[2] / "dashboards" / "json"
 DATASOURCE = DataSourceRef(type_val=DATASOURCE_TYPE, uid=DATASOURCE_UID)
+
+HIDDEN_COLUMNS = {"Time": True, "job": True, "instance": True, "__name__": True}
+
+
+def _table_transforms(p: Panel) -> list[DataTransformerConfig]:
+    """The instant queries' frames merged into one, without the scrape's own labels, value
+    columns named by their plain legends (``Value #A`` → ``remontent``)."""
+    several = len(p.queries) > 1
+    names = {
+        (f"Value #{chr(ord('A') + n)}" if several else "Value"): q.legend
+        for n, q in enumerate(p.queries)
+        if q.legend and "{{" not in q.legend
+    }
+    organize = {"excludeByName": HIDDEN_COLUMNS, "renameByName": names}
+    return [
+        DataTransformerConfig(id_val="merge", options={}),
+        DataTransformerConfig(id_val="organize", options=organize),
+    ]
+
 
 AnyPanel = timeseries.Panel | stat.Panel | bargauge.Panel | table.Panel | statetimeline.Panel
 
@@ -75,7 +95,10 @@ def _panel(p: Panel) -> AnyPanel:
     elif p.kind == "bargauge":
         builder = bargauge.Panel().reduce_options(last).min(0)
     elif p.kind == "table":
-        builder = table.Panel().show_header(True)
+        tab = table.Panel().show_header(True)
+        for transform in _table_transforms(p):
+            tab = tab.with_transformation(transform)
+        builder = tab
     else:
         builder = statetimeline.Panel().legend(legend)
     builder = builder.title(p.title).datasource(DATASOURCE).unit(p.unit)

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROVISIONING = ROOT / "dashboards" / "provisioning"
 # Grafana 9.0 reads schemaVersion 36; 11.x migrates anything from 27 up on load.
 SUPPORTED_SCHEMA = range(36, 40)
+CORE_PANELS = {"timeseries", "stat", "bargauge", "table", "state-timeline"}
 BUILTIN = {"__rate_interval", "__interval", "__range", "__interval_ms", "__range_s"}
 FILES = sorted(OUTPUT.glob("*.json"))
 
@@ -72,6 +73,7 @@ def test_dashboard_structure(path: Path) -> None:
             for y in range(g["y"], g["y"] + g["h"]):
                 assert (x, y) not in cells, f"{p['title']!r} overlaps panel {cells[(x, y)]}"
                 cells[(x, y)] = p["id"]
+        assert p["type"] in CORE_PANELS, p["type"]  # core plugins: nothing to install
         assert p["targets"], p["title"]
         assert len({t["refId"] for t in p["targets"]}) == len(p["targets"])
     refs = _refs(board)
