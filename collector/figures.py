@@ -190,7 +190,9 @@ def compute_figures(
             min_hour_coverage=cover,
         )
         pue += [_pue_figure("interim", r) for r in interim]
-    year = ledger.hourly(now - timedelta(days=366), now)
+    # The annual figure reads a year of hourly rows of the datacentres' meters only.
+    meters = [d.id for d in inventory.devices.values() if d.datacentre and d.pue_role != "none"]
+    year = [r for m in meters for r in ledger.hourly_of(m, now - timedelta(days=366), now)]
     annual = annual_pue(
         year, inventory, end=now, renewable_share=share, factors=factors, min_hour_coverage=cover
     )

@@ -70,6 +70,8 @@ def test_figures_from_the_ledger(tmp_path: Path) -> None:
     assert interim.pue == pytest.approx(1.5) and interim.ref == 0.5
     assert interim.category == "category 2 (PDU output)"
     assert dict(interim.cue_kg_per_kwh)["grid_fr"] == pytest.approx(1.5 * 60 / 1000)
+    annual = next(p for p in f.pue if p.period == "annual")
+    assert annual.pue == pytest.approx(1.5) and annual.coverage < interim.coverage
     assert f.pue_limits == (("dc", 1.4),)
     (now,) = f.instant
     assert (now.facility_watts, now.it_watts, now.ratio) == (1500.0, 1000.0, 1.5)
