@@ -3,8 +3,8 @@
 :mod:`collector.dashboards.catalog` lists veille's dashboards in these terms and
 :mod:`collector.dashboards.build` turns them into Grafana JSON with grafana-foundation-sdk.
 Panels are placed by :func:`layout` left to right on Grafana's 24-column grid, so positions
-never overlap. ``WAITING`` names the series other work has not built yet, with the reason: the
-panels reading them are in the dashboards already and show "No data" until they exist.
+never overlap. ``WAITING`` names the series other work has not built yet, with the reason: a
+panel reading one is in a dashboard already and shows "No data" until it exists.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ GRID_COLUMNS = 24
 
 PanelKind = Literal["timeseries", "stat", "bargauge", "table", "state-timeline"]
 
-WAITING: dict[str, str] = {
-    "veille_alert_deliveries_failed_total": "alert deliveries are on the alerts branch, not "
-    "merged: veille_alert_deliveries_failed_total{channel}",
-}
+# Series a panel reads that nothing exports yet, with the reason (none today: compliance and
+# alert deliveries have landed). Their queries are strict xfails in tests/dashboards.
+WAITING: dict[str, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
