@@ -217,6 +217,15 @@ class CollectorApp:
         job = recompute(self.ledger, self.inventory, self.cfg, start=start, end=now, now=now)
         if self.alerts is not None:
             self.alerts.on_analysis(job.events, now)
+        self.refresh_figures(now)
+
+    def refresh_figures(self, now: datetime | None = None) -> None:
+        """Export the analysis' latest figures on /metrics (PUE, kWh per domain, ...)."""
+        from collector.figures import compute_figures
+
+        now = now or datetime.now(UTC)
+        figures = compute_figures(self.ledger, self.inventory, self.cfg, now=now)
+        self.metrics.figures.set(figures)
 
     def expire(self) -> None:
         now = datetime.now(UTC)

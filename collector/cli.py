@@ -23,7 +23,7 @@ import argparse
 import json
 import logging
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from collector.model import ViolationState
@@ -62,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--keep-running", action="store_true", help="keep serving after the report")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--timeseries-url",
+        help="also write every reading to this store (e.g. VictoriaMetrics http://127.0.0.1:8428)",
+    )
+    p.add_argument(
+        "--metrics-port", type=int, default=0, help="serve /metrics on this port (0: a free one)"
+    )
+    p.add_argument(
+        "--history-days", type=float, default=7.0, help="how many past days are replayed"
+    )
 
     sub.add_parser("schema", help="print the JSON Schema of wire format v1")
 
@@ -259,6 +269,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             live_seconds=args.live_seconds,
             keep_running=args.keep_running,
             seed=args.seed,
+            timeseries_url=args.timeseries_url,
+            metrics_port=args.metrics_port,
+            replay=timedelta(days=args.history_days),
         )
     raise AssertionError(args.command)
 

@@ -65,20 +65,50 @@ class Progress:
         print(f"             {text}", end=end, flush=True)
 
 
-def _demo_config(output: Path, alerts: dict[str, object]) -> CollectorConfig:
+def _demo_config(
+    output: Path, alerts: dict[str, object], timeseries_url: str | None, metrics_port: int
+) -> CollectorConfig:
     return CollectorConfig.model_validate(
         {
             "alerts": alerts,
             "inventory": str(output / "inventory.toml"),
             "mqtt": {"embedded": True, "port": _free_port(), "client_id": "veille-demo"},
             "ledger": {"url": f"sqlite:///{output / 'veille-demo.sqlite'}"},
-            "metrics": {"port": 0},
+            "metrics": {"port": metrics_port},
             "snmp": {"interval_seconds": 5, "timeout_seconds": 1.0, "retries": 1},
+            "timeseries": {"url": timeseries_url},
+            # Nantes Métropole: half the servers' energy on a green contract (DOMAIN.md)
+            # Nantes: half the servers' energy on a green supply contract (seeds/001)
+            "carbon": {
+                "contracts": [
+                    {
+                        "name": "contrat-vert",
+                        "datacentres": ["dc-centre"],
+                        "share": 0.5,
+                        "renewable_share": 1.0,
+                        "factor": "green_contract",
+                        "source": "Nantes Métropole RNS 2021, contrat vert",
+                        "year": 2021,
+                    }
+                ]
+            },
         }
     )
 
 
-def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int) -> int:
+def run_demo(
+    *,
+    output: Path,
+    live_seconds: float,
+    keep_running: bool,
+    seed: int,
+    timeseries_url: str | None = None,
+    metrics_port: int = 0,
+    replay: timedelta = HISTORY,
+) -> int:
+    """The demo; ``timeseries_url`` (e.g. VictoriaMetrics) also receives every reading, and
+    ``metrics_port`` fixes the /metrics port, so a store can scrape the figures (dashboards);
+    ``replay``: how much past is replayed (a week by default)."""
     from collector.sim.malformed import malformed_payloads
     from collector.snmp.responder import SnmpResponder
 
@@ -92,7 +122,7 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
     fleet = build_fleet(seed)
     receivers = AlertReceivers(output)
     receivers.start()
-    cfg = _demo_config(output, receivers.config())
+    cfg = _demo_config(output, receivers.config(), timeseries_url, metrics_port)
     plan = import_from_glpi(fleet, output, cfg)
     for line in plan_lines(plan):
         progress.detail(line)
@@ -120,10 +150,10 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
     publishers: dict[str, Publisher] = {}
     try:
         progress.step(
-            "replaying a past week: the datacentre polled over SNMP, the agents' buffered "
-            "backlog over MQTT"
+            f"replaying the past {replay.total_seconds() / 86400:g} days: the datacentre "
+            "polled over SNMP, the agents' buffered backlog over MQTT"
         )
-        dc_week = replay_history(dc, targets, now - HISTORY, now, app.on_snmp_samples)
+        dc_week = replay_history(dc, targets, now - replay, now, app.on_snmp_samples)
         progress.detail(
             f"{dc_week.rounds} SNMP rounds of simulated time, {dc_week.samples} samples, "
             f"{dc_week.failures} failed polls"
@@ -135,7 +165,7 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
             spool = Spool(":memory:", max_messages=100_000, max_age_seconds=30 * 86400)
             publishers[dev.id] = Publisher(mqtt, site=dev.site, device_id=dev.id, spool=spool)
         total = 0
-        for msg in history(fleet, now - HISTORY, now):
+        for msg in history(fleet, now - replay, now):
             publishers[msg.device_id].submit(msg.readings, msg.state, msg.kind)
             total += 1
         progress.detail(
@@ -164,7 +194,7 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
         progress.step("computing hourly kWh, PUE and sleep violations")
         end = datetime.now(UTC)
         job = recompute(
-            app.ledger, inventory, cfg, start=end - HISTORY - timedelta(days=1), end=end, now=end
+            app.ledger, inventory, cfg, start=end - replay - timedelta(days=1), end=end, now=end
         )
         progress.detail(
             f"{job.devices} devices, {job.hours} device-hours, {job.violations} violation windows"
@@ -176,11 +206,12 @@ def run_demo(*, output: Path, live_seconds: float, keep_running: bool, seed: int
             progress.detail(app.alerts.where(sent))
             for line in receivers.summary():
                 progress.detail(line)
+        app.refresh_figures(end)  # the dashboards' figures, on /metrics
 
         progress.step(f"writing the reports under {output}/")
-        summary = build_summary(app.ledger, inventory, cfg, start=end - HISTORY, end=end)
+        summary = build_summary(app.ledger, inventory, cfg, start=end - replay, end=end)
         files = write_reports(
-            app.ledger, inventory, cfg, start=end - HISTORY, end=end, output=output, summary=summary
+            app.ledger, inventory, cfg, start=end - replay, end=end, output=output, summary=summary
         )
         print()
         print(render_text(summary))

@@ -2,8 +2,9 @@
 
 Names end in base units; counters end in ``_total``. Readings per second is
 ``rate(veille_collector_readings_total[1m])``. Each name is registered once: plain metrics the
-collector updates itself, and two custom collectors that read the time-series sink and the
-SNMP poller at scrape time. Those declare ``describe()``, so the registry refuses any second
+collector updates itself, two custom collectors that read the time-series sink and the
+SNMP poller at scrape time, and the analysis' latest figures (PUE, kWh per domain, ...:
+:mod:`collector.figures_metrics`). Those declare ``describe()``, so the registry refuses any second
 registration of one of their names at start-up instead of exporting the series twice.
 """
 
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from collector.figures_metrics import FiguresCollector
 
 if TYPE_CHECKING:
     from collector.sinks.timeseries import SinkStats
@@ -81,8 +84,10 @@ class CollectorMetrics:
         )
         self._sink = _SinkCollector()
         self._snmp = _SnmpCollector()
+        self.figures = FiguresCollector()  # the analysis' figures, set after each run
         r.register(self._sink)
         r.register(self._snmp)
+        r.register(self.figures)
 
     def watch_sink(self, stats: Callable[[], SinkStats]) -> None:
         """Export the time-series sink's counters, read from ``stats()`` at scrape time."""

@@ -142,8 +142,9 @@ class _VictoriaMetrics(Server):
         urllib.request.urlopen(f"{self.url}/internal/force_flush", timeout=5).close()
 
 
-def victoria_metrics(workdir: Path) -> _VictoriaMetrics:
-    """VictoriaMetrics single-node on a loopback port, with no query latency offset."""
+def victoria_metrics(workdir: Path, extra_args: tuple[str, ...] = ()) -> _VictoriaMetrics:
+    """VictoriaMetrics single-node on a loopback port, with no query latency offset;
+    ``extra_args`` e.g. ``-promscrape.config=…`` to scrape the collector's /metrics."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     binary = _binary("victoria-metrics", "/usr/bin")
@@ -155,6 +156,7 @@ def victoria_metrics(workdir: Path) -> _VictoriaMetrics:
             f"-storageDataPath={workdir / 'data'}",
             "-search.latencyOffset=0s",
             "-retentionPeriod=100y",
+            *extra_args,
         ],
         workdir,
         port,

@@ -56,6 +56,27 @@ class LedgerReads:
                 for r in conn.execute(q)
             ]
 
+    def samples_of_metric(self, metric: str, start: datetime, end: datetime) -> list[Sample]:
+        """Every device's samples of ``metric`` in [start, end), oldest first (one query)."""
+        q = (
+            select(t.samples)
+            .where(t.samples.c.metric == metric, t.samples.c.ts >= start, t.samples.c.ts < end)
+            .order_by(t.samples.c.ts, t.samples.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                Sample(
+                    r.device_id,
+                    utc(r.ts),
+                    r.metric,
+                    r.value,
+                    r.source,
+                    Quality(r.quality),
+                    r.component,
+                )
+                for r in conn.execute(q)
+            ]
+
     def states_for(self, device_id: str, start: datetime, end: datetime) -> list[StateObservation]:
         q = (
             select(t.states)

@@ -175,8 +175,10 @@ class SnmpPoller:
             log.warning("SNMP %s: %s", device_id, result.error)
 
     def stats(self) -> SnmpStats:
-        """Failures per target and samples lost since start (for /metrics)."""
-        return SnmpStats(dict(self.errors_by_target), self.samples_lost)
+        """Failures per target and samples lost since start (for /metrics). Every target of
+        this shard is listed, at 0 until it fails, so a dashboard sees the targets polled."""
+        errors = {t.device_id: 0 for t in self.targets} | self.errors_by_target
+        return SnmpStats(errors, self.samples_lost)
 
     def schedule(self, scheduler: Any) -> None:
         """Run a round every ``interval_seconds`` on an apscheduler ``AsyncIOScheduler``."""
