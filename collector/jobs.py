@@ -21,7 +21,7 @@ from collector.analysis.sleep import find_violations, is_exempt, resolutions
 from collector.analysis.windows import windows_between
 from collector.config import CollectorConfig, PolicyGroup
 from collector.inventory import Device, Exemption, Inventory
-from collector.ledger import Ledger
+from collector.ledger import Ledger, daily
 from collector.model import (
     ACTIVE_STATES,
     ExemptionRecord,
@@ -128,6 +128,7 @@ def recompute(
 ) -> JobReport:
     """Recompute hourly kWh and sleep violations for every device seen in [start, end)."""
     start = _hour_floor(start)
+    tz = cfg.policy.timezone
     kinds = {r.device_id: r.kind for r in ledger.devices()}
     recorded = ledger.exemptions()
     n_hours = n_viol = 0
@@ -139,6 +140,7 @@ def recompute(
             samples, max_gap_seconds=cfg.analysis.max_gap_seconds, start=start, end=end
         )
         ledger.replace_hourly(device_id, hours)
+        daily.refresh_days(ledger.engine, ledger.hourly_for, device_id, [h.hour for h in hours], tz)
         n_hours += len(hours)
         device = inventory.get(device_id)
         group = policy_group_for(device, kinds.get(device_id), cfg)

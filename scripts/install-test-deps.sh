@@ -29,6 +29,7 @@ declare -A BINARY_PACKAGE=(
     [openssl]=openssl
     [setpriv]=util-linux
     [systemd-analyze]=systemd
+    [chromium]=chromium
 )
 # /usr/sbin is not always on a non-root PATH
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
@@ -37,7 +38,7 @@ missing=()
 for binary in "${!BINARY_PACKAGE[@]}"; do
     have "$binary" || missing+=("$binary")
 done
-packages=(mosquitto snmpd snmp victoria-metrics prometheus prometheus-alertmanager postgresql openssl util-linux systemd)
+packages=(mosquitto snmpd snmp victoria-metrics prometheus prometheus-alertmanager postgresql openssl util-linux systemd chromium)
 # PostgreSQL's server binaries live off PATH, under /usr/lib/postgresql/<version>/bin
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=("initdb")
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 && [ ! -x "$VENV/bin/python" ]; then

@@ -5,6 +5,7 @@ Times come back timezone-aware UTC (SQLite stores them naive; :func:`tables.utc`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -179,9 +180,26 @@ class LedgerReads:
 
     def hourly(self, start: datetime, end: datetime) -> list[HourlyEnergy]:
         """Every device's hourly kWh for the hours in [start, end)."""
+        return self._hourly_rows(start, end, None)
+
+    def hourly_for(
+        self, device_ids: Sequence[str], start: datetime, end: datetime
+    ) -> list[HourlyEnergy]:
+        """The hourly kWh of ``device_ids`` only, for the hours in [start, end)."""
+        out: list[HourlyEnergy] = []
+        ids = sorted(set(device_ids))
+        for i in range(0, len(ids), 500):
+            out += self._hourly_rows(start, end, ids[i : i + 500])
+        return out
+
+    def _hourly_rows(
+        self, start: datetime, end: datetime, device_ids: Sequence[str] | None
+    ) -> list[HourlyEnergy]:
         q = select(t.hourly_energy).where(
             t.hourly_energy.c.hour >= start, t.hourly_energy.c.hour < end
         )
+        if device_ids is not None:
+            q = q.where(t.hourly_energy.c.device_id.in_(device_ids))
         with self.engine.connect() as conn:
             return [_hourly(r) for r in conn.execute(q)]
 

@@ -111,6 +111,21 @@ hourly_energy = Table(
 )
 Index("ix_hourly_hour", hourly_energy.c.hour)
 
+# Daily roll-up of hourly_energy per device and *local* civil day (the policy time zone), kept
+# by collector.ledger.daily whenever hourly rows are replaced; reports read it with GROUP BY.
+daily_energy = Table(
+    "daily_energy",
+    metadata,
+    Column("device_id", String(128), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("kwh", Float, nullable=False),
+    Column("measured_kwh", Float, nullable=False),
+    Column("estimated_kwh", Float, nullable=False),
+    Column("coverage_hours", Float, nullable=False),
+    Column("hours", Integer, nullable=False),
+)
+Index("ix_daily_day", daily_energy.c.day)
+
 violations = Table(
     "violations",
     metadata,
