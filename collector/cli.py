@@ -8,7 +8,9 @@ veille-collector dead-letters [-c F]          rejected messages with their reaso
 veille-collector poll HOST:PORT [...]         poll one SNMP device with its detected profile
 veille-collector poll --discover HOST:PORT    every known MIB family it answers, and its reading
 veille-collector profile new WALK [...]       a starting profile TOML from a recorded walk
-veille-collector report [-c F] [--quarter]    write CSV/HTML reports from the ledger
+veille-collector report [-c F] --quarter 2026-T3 | --year 2026 | --from D --to D | --days N
+        [--format csv,json,html] [--lang fr|en] [--out DIR] [--public]
+                                              write the footprint report from the ledger
 veille-collector violations [--since D]       sleep-policy violations with their evidence
 veille-collector exempt DEVICE --until D ...  record an exemption (who, when, why)
 veille-collector import-inventory [--csv T F | --api] [--apply]
@@ -146,8 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="write the energy report from the ledger")
     _config_arg(p)
-    p.add_argument("--output", type=Path, default=Path("report-output"))
-    p.add_argument("--days", type=float, default=7.0, help="period: the last N days")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--quarter", help="a civil quarter: 2026-Q3 or 2026-T3")
+    when.add_argument("--year", help="a civil year: 2026")
+    when.add_argument("--from", dest="first", metavar="DAY", help="first day (with --to)")
+    when.add_argument("--days", type=float, default=None, help="the last N days (default 7)")
+    p.add_argument("--to", dest="last", metavar="DAY", help="last day, inclusive (with --from)")
+    p.add_argument("--format", default="csv,json,html", help="csv,json,html (period forms)")
+    p.add_argument("--lang", choices=["fr", "en"], default=None, help="default: [reports] lang")
+    p.add_argument("--public", action="store_true", help="the public yearly page: aggregates")
+    p.add_argument("--out", "--output", dest="output", type=Path, default=Path("report-output"))
 
     p = sub.add_parser(
         "import-inventory", help="import the inventory from GLPI (a dry run unless --apply)"
@@ -248,9 +258,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_service(args.config)
     if args.command == "report":
-        from collector.commands import report
-
-        return report(args.config, args.output, args.days)
+        return _report(args)
     if args.command == "import-inventory":
         return _import_inventory(args)
     if args.command == "import-meter":
@@ -274,6 +282,28 @@ def _dispatch(args: argparse.Namespace) -> int:
             replay=timedelta(days=args.history_days),
         )
     raise AssertionError(args.command)
+
+
+def _report(args: argparse.Namespace) -> int:
+    if (args.first is None) != (args.last is None):
+        raise ConfigError("report", ["--from and --to go together"])
+    if args.quarter or args.year or args.first:
+        from collector.report.command import report_command
+
+        return report_command(
+            args.config,
+            out=args.output,
+            formats=args.format,
+            lang=args.lang,
+            public=args.public,
+            quarter=args.quarter,
+            year=args.year,
+            first=args.first,
+            last=args.last,
+        )
+    from collector.commands import report
+
+    return report(args.config, args.output, 7.0 if args.days is None else args.days)
 
 
 def _import_inventory(args: argparse.Namespace) -> int:

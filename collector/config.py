@@ -18,6 +18,7 @@ import holidays
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from collector.alerts.settings import AlertsSettings
+from collector.report_settings import BaselineSettings, ReportSettings
 from contract.mqtt import TlsSettings
 from contract.schema import IDENT_PATTERN
 from contract.settings import Section, VeilleSettings, load_settings
@@ -450,6 +451,8 @@ class CollectorConfig(VeilleSettings):
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
     glpi: GlpiSettings = Field(default_factory=GlpiSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    baseline: BaselineSettings = Field(default_factory=BaselineSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
 
 def load_config(path: Path | None = None) -> CollectorConfig:
@@ -467,4 +470,7 @@ def load_config(path: Path | None = None) -> CollectorConfig:
     if cfg.glpi.mapping is not None and not cfg.glpi.mapping.is_absolute():
         glpi = cfg.glpi.model_copy(update={"mapping": path.parent / cfg.glpi.mapping})
         cfg = cfg.model_copy(update={"glpi": glpi})
+    if cfg.baseline.file is not None and not cfg.baseline.file.is_absolute():
+        baseline = cfg.baseline.model_copy(update={"file": path.parent / cfg.baseline.file})
+        cfg = cfg.model_copy(update={"baseline": baseline})
     return cfg

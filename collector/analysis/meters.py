@@ -89,6 +89,8 @@ def counted(row: HourlyEnergy, meters: Iterable[HourlyEnergy | None]) -> Counted
         unmetered = share = max(0.0, 1.0 - max(m.coverage for m in above))
     else:
         gaps = cv.complement(cv.merge(i for m in above for i in m.covered or ()))
+        if not gaps:  # the meters cover the whole hour: nothing of the row counts
+            return Counted(0.0, 0.0, 0.0, 0.0)
         unmetered = cv.length(gaps) / cv.HOUR_SECONDS
         share = min(1.0, _in_gaps(row, gaps) / row.kwh) if row.kwh > 0 else 0.0
     return Counted(row.kwh * share, row.measured_kwh * share, row.estimated_kwh * share, unmetered)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Engine, Row, Select, func, select
 
 from collector.analysis.compliance import WindowOutcome, WindowStatus
-from collector.analysis.coverage import from_columns
+from collector.analysis.coverage import SLOTS, Intervals, decode_covered
 from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
@@ -302,6 +303,34 @@ class LedgerReads:
             )
 
 
+@lru_cache(maxsize=4096)
+def _covered(text: str) -> Intervals | None:
+    """Decoded once per distinct text: most hours read ``0-3600``."""
+    try:
+        return decode_covered(text)
+    except ValueError:
+        return None
+
+
+def _columns(
+    covered: str | None, slot_kwh: str | None
+) -> tuple[Intervals | None, tuple[float, ...] | None]:
+    """:func:`collector.analysis.coverage.from_columns`, with the intervals' texts cached:
+    a missing or unreadable text gives (None, None)."""
+    if covered is None or slot_kwh is None:
+        return None, None
+    intervals = _covered(covered)
+    if intervals is None:
+        return None, None
+    try:
+        slots = tuple(map(float, slot_kwh.split(",")))
+    except ValueError:
+        return None, None
+    if len(slots) != SLOTS or not all(v >= 0 for v in slots):  # NaN fails v >= 0 too
+        return None, None
+    return intervals, slots
+
+
 def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
     m = r._mapping
     settings, states, blockers = m["sleep_settings"], m["sleep_states"], m["sleep_blockers"]
@@ -332,7 +361,7 @@ def _opt(value: datetime | None) -> datetime | None:
 
 def _hourly(r: Row[tuple[object, ...]]) -> HourlyEnergy:
     m = r._mapping
-    covered, slots = from_columns(m["covered"], m["slot_kwh"])
+    covered, slots = _columns(m["covered"], m["slot_kwh"])
     return HourlyEnergy(
         device_id=m["device_id"],
         hour=utc(m["hour"]),

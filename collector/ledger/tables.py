@@ -116,15 +116,16 @@ Index("ix_hourly_hour", hourly_energy.c.hour)
 daily_energy = Table(
     "daily_energy",
     metadata,
-    Column("device_id", String(128), primary_key=True),
+    # day first: a period's rows are one contiguous range of the key (clustered on SQLite)
     Column("day", Date, primary_key=True),
+    Column("device_id", String(128), primary_key=True),
     Column("kwh", Float, nullable=False),
     Column("measured_kwh", Float, nullable=False),
     Column("estimated_kwh", Float, nullable=False),
     Column("coverage_hours", Float, nullable=False),
     Column("hours", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
-Index("ix_daily_day", daily_energy.c.day)
 
 violations = Table(
     "violations",

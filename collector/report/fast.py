@@ -44,6 +44,7 @@ class PeriodFigures:
     domains: list[DomainEnergy]
     devices: list[DeviceEnergy]
     by_kind: dict[str, float]
+    by_site: dict[str, float]
     daily_by_domain: dict[tuple[str, date], float] = field(default_factory=dict)
 
 
@@ -83,9 +84,11 @@ def period_figures(
         for grp, day, kwh in daily.kwh_by_group_day(conn, groups, first_day, next_day, UNASSIGNED):
             per_day[(grp, day)] += kwh
     counted_kind: dict[str, float] = defaultdict(float)
+    counted_site: dict[str, float] = defaultdict(float)
     for dev, r in own.items():
         if dev not in behind:
             counted_kind[_kind(inventory, dev)] += r.kwh
+            counted_site[_site(inventory, dev)] += r.kwh
     if behind:
         from zoneinfo import ZoneInfo
 
@@ -97,6 +100,7 @@ def period_figures(
             domain = inventory.domain_of(row.device_id)
             seen[domain].add(row.device_id)
             counted_kind[_kind(inventory, row.device_id)] += part.kwh
+            counted_site[_site(inventory, row.device_id)] += part.kwh
             per_day[(domain, row.hour.astimezone(zone).date())] += part.kwh
             if part.unmetered > 0:
                 s = sums[domain]
@@ -129,9 +133,14 @@ def period_figures(
         )
         for dev, r in sorted(own.items())
     ]
-    return PeriodFigures(domains, devices, dict(counted_kind), dict(per_day))
+    return PeriodFigures(domains, devices, dict(counted_kind), dict(counted_site), dict(per_day))
 
 
 def _kind(inventory: Inventory, device_id: str) -> str:
     device = inventory.get(device_id)
     return device.kind if device else "other"
+
+
+def _site(inventory: Inventory, device_id: str) -> str:
+    device = inventory.get(device_id)
+    return device.site if device else ""

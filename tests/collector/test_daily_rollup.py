@@ -108,6 +108,7 @@ def test_sql_path_equals_the_pure_functions(ledger: Ledger) -> None:
     # kinds and days add up to the same total, each kWh once
     total = sum(d.kwh for d in pure)
     assert sum(fast.by_kind.values()) == pytest.approx(total, rel=1e-9)
+    assert sum(fast.by_site.values()) == pytest.approx(total, rel=1e-9)
     assert sum(fast.daily_by_domain.values()) == pytest.approx(total, rel=1e-9)
     # the day of the October change holds 25 hours of rows
     counted = {(r.device_id, r.hour): p.kwh for r, p in counted_rows(hourly, INV)}

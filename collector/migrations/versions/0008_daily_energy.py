@@ -18,17 +18,16 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "daily_energy",
-        sa.Column("device_id", sa.String(128), primary_key=True),
         sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("device_id", sa.String(128), primary_key=True),
         sa.Column("kwh", sa.Float(), nullable=False),
         sa.Column("measured_kwh", sa.Float(), nullable=False),
         sa.Column("estimated_kwh", sa.Float(), nullable=False),
         sa.Column("coverage_hours", sa.Float(), nullable=False),
         sa.Column("hours", sa.Integer(), nullable=False),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_daily_day", "daily_energy", ["day"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_daily_day", table_name="daily_energy")
     op.drop_table("daily_energy")

@@ -1,0 +1,66 @@
+"""Labels (one catalog file, ``labels.toml``) and French/English number and date formats
+(Babel, CLDR data): ``192,23`` and ``1 juillet 2026`` in French, ``192.23`` in English."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+Lang = Literal["fr", "en"]
+LANGS: tuple[Lang, ...] = ("fr", "en")
+CATALOG = Path(__file__).with_name("labels.toml")
+LOCALES: dict[Lang, str] = {"fr": "fr_FR", "en": "en_GB"}
+
+
+@cache
+def catalog() -> dict[str, dict[str, str]]:
+    with CATALOG.open("rb") as fh:
+        data = tomllib.load(fh)
+    return {k: dict(v) for k, v in data.items()}
+
+
+class Labels:
+    """``t(key, **fields)``: the label in the report's language; numbers and dates formatted
+    for its locale. ``None`` prints "non disponible" / "not available", never 0."""
+
+    def __init__(self, lang: Lang) -> None:
+        if lang not in LANGS:
+            raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+        self.lang = lang
+        self.locale = LOCALES[lang]
+
+    @property
+    def colon(self) -> str:
+        """French puts a (narrow no-break) space before a colon, English does not."""
+        return "\u202f:" if self.lang == "fr" else ":"
+
+    def __call__(self, key: str, **fields: object) -> str:
+        text = catalog()[key][self.lang]
+        return text.format(**fields) if fields else text
+
+    def num(self, value: float | None, digits: int = 1) -> str:
+        if value is None:
+            return self("not_available")
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def pct(self, value: float | None, digits: int = 1) -> str:
+        if value is None:
+            return self("not_available")
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + " %"
+        return format_percent(value, format=pattern, locale=self.locale)
+
+    def signed_pct(self, value: float | None) -> str:
+        if value is None:
+            return self("not_available")
+        text = self.pct(abs(value))
+        return ("+" if value > 0 else "−" if value < 0 else "") + text
+
+    def day(self, value: date) -> str:
+        return format_date(value, format="long", locale=self.locale)

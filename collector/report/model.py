@@ -1,0 +1,118 @@
+"""The footprint report of one civil period, as typed data (the JSON is these dataclasses).
+
+Units: energies in kWh, emissions in t CO2e, shares 0..1, PUE a ratio, CUE kg CO2e per IT kWh,
+times UTC (ISO 8601 in the JSON), days local civil dates. ``None`` means "not available" and is
+printed so, never as 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from collector.analysis.pue import PueResult
+from collector.report.baseline import PathPoint
+
+SOURCE_METERED = "metered by veille"
+
+
+@dataclass(frozen=True, slots=True)
+class Carbon:
+    """t CO2e of an energy under one emission factor."""
+
+    factor: str
+    method: str  # "location" or "market"
+    g_co2e_per_kwh: float
+    tco2e: float
+    source: str
+    year: int
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyLine:
+    """kWh of one domain, site, device kind or the total (``scope``), counted once."""
+
+    scope: str  # "domain", "site", "kind" or "total"
+    name: str
+    kwh: float
+    carbon: list[Carbon]
+    measured_kwh: float | None = None
+    estimated_kwh: float | None = None
+    coverage: float | None = None
+    devices: int | None = None
+
+    def tco2e(self, method: str) -> float | None:
+        """The first figure of ``method`` (the factors are in the order of the config)."""
+        return next((c.tco2e for c in self.carbon if c.method == method), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Datacentre:
+    """A datacentre's indicators over the period, and the annual PUE (trailing 12 months).
+
+    ``source``: where the figures come from (:data:`SOURCE_METERED`, or the imported file and
+    operator once hosted rooms are imported)."""
+
+    name: str
+    period: PueResult
+    annual: PueResult | None
+    carbon: list[Carbon]
+    source: str = SOURCE_METERED
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The period's total against another period (``None``: no data for it)."""
+
+    against: str  # "previous" or "year_before"
+    label: str
+    kwh: float | None
+    tco2e_location: float | None
+    change_kwh: float | None  # (this - that) / that
+
+
+@dataclass(frozen=True, slots=True)
+class Trajectory:
+    baseline_year: int
+    baseline_source: str
+    target_reduction: float
+    target_year: int
+    scaling: str
+    domains: list[str]  # the domains both measured and in the baseline
+    points: list[PathPoint]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """One point of a chart: ``series`` (a domain or a datacentre), ``x`` label, value."""
+
+    series: str
+    x: str
+    value: float | None
+
+
+@dataclass
+class PeriodReport:
+    kind: str  # "quarter", "year" or "range"
+    label: str
+    first_day: date
+    last_day: date
+    start: datetime
+    end: datetime
+    timezone: str
+    generated_at: datetime
+    public: bool
+    total: EnergyLine
+    domains: list[EnergyLine]
+    sites: list[EnergyLine]
+    kinds: list[EnergyLine]
+    datacentres: list[Datacentre]
+    comparisons: list[Comparison]
+    trajectory: Trajectory | None
+    weekly_kwh: list[SeriesPoint]
+    monthly_pue: list[SeriesPoint]
+    sleep_compliance: float | None = None  # not available until the sleep-compliance work
+    sleep_wasted_kwh: float | None = None
+    top_devices: list[tuple[str, str, float]] = field(default_factory=list)  # id, kind, kWh
+    unassigned: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
