@@ -97,7 +97,7 @@ def test_comparisons_baseline_and_trajectory(setup: Path, tmp_path: Path) -> Non
     # the weekly series and the monthly PUE are in the JSON too
     assert {p["x"] for p in data["monthly_pue"]} == {"2026-07", "2026-08", "2026-09"}
     assert all(p["value"] == pytest.approx(1.5) for p in data["monthly_pue"])
-    weekly = defaultdict(float)
+    weekly: defaultdict[str, float] = defaultdict(float)
     for p in data["weekly_kwh"]:
         weekly[p["series"]] += p["value"] or 0.0
     assert weekly[SERVER] == pytest.approx(COUNTED[SERVER] * Q3.hours)

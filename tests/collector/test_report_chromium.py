@@ -22,11 +22,13 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 
 def _count(img: Image.Image, colour: str, tolerance: int = 8) -> int:
     r0, g0, b0 = _rgb(colour)
-    return sum(
-        n
-        for n, (r, g, b) in img.getcolors(maxcolors=1 << 24) or []
-        if abs(r - r0) <= tolerance and abs(g - g0) <= tolerance and abs(b - b0) <= tolerance
-    )
+    total = 0
+    for n, pixel in img.getcolors(maxcolors=1 << 24) or []:
+        assert isinstance(pixel, tuple)
+        r, g, b = pixel[:3]
+        if abs(r - r0) <= tolerance and abs(g - g0) <= tolerance and abs(b - b0) <= tolerance:
+            total += n
+    return total
 
 
 def test_the_charts_render_in_headless_chromium(tmp_path: Path) -> None:
