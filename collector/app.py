@@ -123,6 +123,19 @@ class CollectorApp:
         self._jobs.add_job(self.expire, "interval", hours=24, max_instances=1)
         if self.alerts is not None:
             self.alerts.schedule(self._jobs)
+        if self.cfg.reports.scheduled:
+            hh, mm = self.cfg.reports.run_at.split(":")
+            self._jobs.add_job(
+                self.write_due_reports,
+                "cron",
+                month="1,4,7,10",
+                day=1,
+                hour=int(hh),
+                minute=int(mm),
+                timezone=self.cfg.policy.timezone,
+                max_instances=1,
+                id="reports",
+            )
         self._jobs.start()
 
     def start_alerts(self) -> None:
@@ -226,6 +239,14 @@ class CollectorApp:
         now = now or datetime.now(UTC)
         figures = compute_figures(self.ledger, self.inventory, self.cfg, now=now)
         self.metrics.figures.set(figures)
+
+    def write_due_reports(self, now: datetime | None = None) -> list[Path]:
+        """The quarterly (and on 1 January the yearly and public) reports that are due."""
+        from collector.report.schedule import write_due_reports
+
+        files = write_due_reports(self.ledger, self.inventory, self.cfg, now or datetime.now(UTC))
+        log.info("reports: wrote %d files", len(files))
+        return files
 
     def expire(self) -> None:
         now = datetime.now(UTC)
