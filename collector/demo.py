@@ -11,7 +11,7 @@
 5. runs live for a while: simulated agents, SNMP polls, and one real agent reading this machine;
 6. publishes malformed messages, which land in the dead-letter table with their reason;
 7. computes hourly kWh, PUE and sleep violations, prints the summary and writes the reports
-   (CSV and HTML, period and quarter) under ``demo-output/``.
+   (CSV and HTML, period and quarter; the footprint reports in footprint/) under demo-output/.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from agent.spool import Spool
 from agent.transport import Publisher
 from collector.app import CollectorApp
 from collector.config import CollectorConfig
+from collector.demo_reports import write_demo_reports
 from collector.inventory import load_inventory
 from collector.jobs import recompute
 from collector.report import build_summary, render_text, write_reports
@@ -213,6 +214,7 @@ def run_demo(
         files = write_reports(
             app.ledger, inventory, cfg, start=end - replay, end=end, output=output, summary=summary
         )
+        files += write_demo_reports(app.ledger, inventory, cfg, end, output)
         print()
         print(render_text(summary))
         print()

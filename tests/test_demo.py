@@ -78,3 +78,17 @@ def test_demo_prints_the_figures_and_writes_the_reports(tmp_path: Path) -> None:
     html = (out / "report.html").read_text()
     assert "PUE" in html and "<svg" in html
     assert list((out / "quarterly").glob("*-T*.html"))
+    # the footprint reports: quarter and year, French and English, and the public page
+    foot = out / "footprint"
+    for lang in ("fr", "en"):
+        assert len(list(foot.glob(f"*-T?_{lang}.html"))) == 1
+        assert len(list(foot.glob(f"20??_{lang}.html"))) == 1
+    [public] = foot.glob("20??_public_fr.html")
+    assert "hdv-" not in public.read_text(encoding="utf-8")  # no device id on the public page
+    [quarter_csv] = foot.glob("*-T?_energy.csv")
+    with quarter_csv.open(encoding="utf-8") as fh:
+        energy = list(csv.DictReader(fh))
+    [total] = [float(r["kwh"]) for r in energy if r["scope"] == "total"]
+    assert sum(float(r["kwh"]) for r in energy if r["scope"] == "domain") == pytest.approx(total)
+    fr = next(foot.glob("*-T?_fr.html")).read_text(encoding="utf-8")
+    assert "Rapport énergétique du trimestre" in fr and "démo : chiffres inventés" in fr
