@@ -16,15 +16,15 @@ from collector.cli import main
 from collector.report.baseline import load_csv
 from collector.report.i18n import LANGS, catalog
 from contract.settings import ConfigError
-from tests.collector.report_ledger import COUNTED, INV, RATES, SCALE, SERVER, TZ, USER, write_setup
+from tests.collector.report_ledger import COUNTED, INV, RATES, SCALE, SERVER, TZ, USER
 
 Q3 = period_of("quarter", date(2026, 7, 1), TZ)
 Q2 = period_of("quarter", date(2026, 4, 1), TZ)
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_setup(tmp_path_factory.mktemp("report"))
+@pytest.fixture
+def setup(report_setup: Path) -> Path:
+    return report_setup
 
 
 def _csv(path: Path) -> list[dict[str, str]]:

@@ -11,7 +11,6 @@ from PIL import Image
 
 from collector.cli import main
 from collector.report.charts import ACTUAL_COLOUR, PALETTE, PATH_COLOUR
-from tests.collector.report_ledger import write_setup
 
 CHROMIUM = shutil.which("chromium")
 
@@ -31,9 +30,9 @@ def _count(img: Image.Image, colour: str, tolerance: int = 8) -> int:
     return total
 
 
-def test_the_charts_render_in_headless_chromium(tmp_path: Path) -> None:
+def test_the_charts_render_in_headless_chromium(report_setup: Path, tmp_path: Path) -> None:
     assert CHROMIUM is not None, "chromium is missing: run scripts/install-test-deps.sh"
-    config = write_setup(tmp_path)
+    config = report_setup
     out = tmp_path / "out"
     assert main(["report", "-c", str(config), "--quarter", "2026-T3", "--format", "html",
                  "--out", str(out)]) == 0  # fmt: skip

@@ -10,7 +10,7 @@ from collector.app import CollectorApp
 from collector.config import load_config
 from collector.inventory import load_inventory
 from collector.report.schedule import due_reports
-from tests.collector.report_ledger import TZ, write_setup
+from tests.collector.report_ledger import TZ
 
 
 def test_due_reports_follow_the_local_calendar() -> None:
@@ -22,10 +22,15 @@ def test_due_reports_follow_the_local_calendar() -> None:
     assert due_reports(date(2026, 10, 2), TZ) == [] and due_reports(date(2026, 11, 1), TZ) == []
 
 
-def test_the_app_writes_the_reports_due_and_schedules_the_job(tmp_path: Path) -> None:
-    config = write_setup(tmp_path)
-    with config.open("a", encoding="utf-8") as fh:
-        fh.write(f'\n[reports]\noutput = "{tmp_path / "reports"}"\nrun_at = "02:30"\n')
+def test_the_app_writes_the_reports_due_and_schedules_the_job(
+    report_setup: Path, tmp_path: Path
+) -> None:
+    config = report_setup.with_name(f"collector-{tmp_path.name}.toml")
+    config.write_text(
+        report_setup.read_text(encoding="utf-8")
+        + f'\n[reports]\noutput = "{tmp_path / "reports"}"\nrun_at = "02:30"\n',
+        encoding="utf-8",
+    )
     cfg = load_config(config)
     app = CollectorApp(cfg, load_inventory(cfg.inventory))
     # 1 October 2026, 02:30 in Paris is 00:30 UTC: the third quarter has ended
