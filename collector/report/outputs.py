@@ -67,6 +67,8 @@ DC_COLUMNS = (
     "annual_coverage",
     "factor",
     "cue_kg_per_kwh",
+    "tco2e_location",
+    "tco2e_market",
     "source",
 )
 COMPARISON_COLUMNS = (
@@ -146,7 +148,12 @@ def write_csv(r: PeriodReport, out: Path, stem: str) -> list[Path]:
         base += [q.it_kwh, q.coverage, q.hours, _v(q.ref), _v(a.pue if a else q.pue)]
         base.append(a.coverage if a else q.coverage)
         cues: list[tuple[str, float | None]] = [*sorted(q.cue_kg_per_kwh.items())]
-        dcs += [[*base, name, _v(v), dc.source] for name, v in cues or [("", None)]]
+        loc = next((c.tco2e for c in dc.carbon if c.method == "location"), None)
+        market = next((c.tco2e for c in dc.carbon if c.method == "market"), None)
+        dcs += [
+            [*base, name, _v(v), _v(loc), _v(market), dc.source]
+            for name, v in cues or [("", None)]
+        ]
     comps: list[tuple[object, ...]] = []
     for c in r.comparisons:
         comps.append(
