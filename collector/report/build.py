@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from collector.analysis.aggregate import ALL_DOMAINS
 from collector.analysis.carbon import emissions
 from collector.analysis.periods import (
     Period,
@@ -129,7 +130,7 @@ def build_report(
             carbon(d.kwh),
             d.measured_kwh,
             d.estimated_kwh,
-            d.coverage,
+            fig.coverage.get(d.domain, 0.0),
             d.devices,
         )
         for d in fig.domains
@@ -192,8 +193,7 @@ def _location(carbon: list[Carbon]) -> float | None:
 
 def _total(fig: PeriodFigures, carbon: Callable[[float], list[Carbon]]) -> EnergyLine:
     kwh = sum(d.kwh for d in fig.domains)
-    rows = sum(d.devices for d in fig.domains)
-    cov = sum(d.coverage * d.devices for d in fig.domains) / rows if rows else None
+    cov = fig.coverage.get(ALL_DOMAINS)
     return EnergyLine(
         "total",
         "*",

@@ -19,8 +19,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from collector.analysis.aggregate import ALL_DOMAINS
 from collector.analysis.meters import counted_rows, upstream
-from collector.analysis.periods import local_midnight
+from collector.analysis.periods import hours_in, local_midnight
 from collector.analysis.rollup import DeviceEnergy, DomainEnergy, _domain_order
 from collector.domains import UNASSIGNED
 from collector.inventory import Inventory
@@ -46,6 +47,9 @@ class PeriodFigures:
     by_kind: dict[str, float]
     by_site: dict[str, float]
     daily_by_domain: dict[tuple[str, date], float] = field(default_factory=dict)
+    #: domain (and ``ALL_DOMAINS``) -> share of the period's device-hours with data, as
+    #: :func:`collector.analysis.aggregate.energy_by_period` defines it
+    coverage: dict[str, float] = field(default_factory=dict)
 
 
 def chain_devices(inventory: Inventory) -> tuple[set[str], set[str]]:
@@ -133,7 +137,20 @@ def period_figures(
         )
         for dev, r in sorted(own.items())
     ]
-    return PeriodFigures(domains, devices, dict(counted_kind), dict(counted_site), dict(per_day))
+    hours = hours_in(start, end)
+    cov_hours: dict[str, float] = defaultdict(float)
+    members: dict[str, int] = defaultdict(int)
+    for dev, r in own.items():
+        for key in (inventory.domain_of(dev), ALL_DOMAINS):
+            cov_hours[key] += r.coverage_hours
+            members[key] += 1
+    coverage = {
+        k: min(cov_hours[k] / (members[k] * hours), 1.0) if members[k] * hours else 0.0
+        for k in members
+    }
+    return PeriodFigures(
+        domains, devices, dict(counted_kind), dict(counted_site), dict(per_day), coverage
+    )
 
 
 def _kind(inventory: Inventory, device_id: str) -> str:

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from collector.analysis.aggregate import ALL_DOMAINS, energy_by_period
 from collector.analysis.energy import HourlyEnergy
 from collector.analysis.meters import counted_rows
 from collector.analysis.periods import local_midnight
 from collector.analysis.rollup import kwh_by_domain
 from collector.inventory import Device, Inventory
 from collector.ledger import Ledger, daily
+from collector.report.build import day_range
 from collector.report.fast import period_figures
 from tests.servers import _Postgres
 
@@ -103,6 +105,13 @@ def test_sql_path_equals_the_pure_functions(ledger: Ledger) -> None:
         assert f.measured_kwh == pytest.approx(p.measured_kwh, rel=1e-9)
         assert f.estimated_kwh == pytest.approx(p.estimated_kwh, rel=1e-9)
         assert f.coverage == pytest.approx(p.coverage, rel=1e-9)
+    # coverage: the share of the period's device-hours with data, as energy_by_period says
+    by_period = energy_by_period(hourly, INV, [day_range(FIRST, NEXT - timedelta(days=1), TZ)])
+    assert {e.domain: e.coverage for e in by_period} == pytest.approx(fast.coverage, rel=1e-9)
+    assert {e.domain: e.devices for e in by_period if e.domain != ALL_DOMAINS} == {
+        d.domain: d.devices for d in fast.domains
+    }
+    assert fast.coverage[ALL_DOMAINS] < 0.95  # the missing hours and partial hours show
     # the nested meters matter here: summing every device's own kWh would count twice
     assert sum(d.kwh for d in fast.domains) < sum(r.kwh for r in hourly) * 0.95
     # kinds and days add up to the same total, each kWh once
