@@ -183,3 +183,20 @@ def test_every_label_has_both_languages() -> None:
         assert set(texts) == set(LANGS), key
         assert all(texts[lang].strip() for lang in LANGS), key
     assert RATES["dc-meter"] / RATES["ups-1"] == 1.5  # the PUE the tests above expect
+
+
+def test_baseline_settings_are_checked_whole(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from collector.report_settings import BaselineSettings
+
+    with pytest.raises(ValidationError, match="baseline year is needed"):
+        BaselineSettings.model_validate({"domains": {SERVER: {"kwh": 1.0, "tco2e": 0.1}}})
+    with pytest.raises(ValidationError, match="target_year must be after"):
+        BaselineSettings.model_validate({"year": 2030, "target_year": 2030})
+    with pytest.raises(ValidationError, match="not both"):
+        BaselineSettings.model_validate(
+            {"year": 2021, "file": "b.csv", "domains": {SERVER: {"kwh": 1.0, "tco2e": 0.1}}}
+        )
+    with pytest.raises(ValidationError):
+        BaselineSettings.model_validate({"year": 2021, "target_reduction": 1.5})
