@@ -1,7 +1,7 @@
 """daily_energy: kWh per device per local civil day, the roll-up reports read
 
 Revision ID: 0008_daily_energy
-Revises: 0004_hourly_coverage
+Revises: 0006_alert_deliveries
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_daily_energy"
-down_revision = "0004_hourly_coverage"
+down_revision = "0006_alert_deliveries"
 branch_labels = None
 depends_on = None
 
