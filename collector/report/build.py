@@ -38,6 +38,7 @@ from collector.report.model import (
     SeriesPoint,
     Trajectory,
 )
+from collector.report.summary import compliance_by
 
 Progress = Callable[[str], None]
 SCALING = (
@@ -121,7 +122,15 @@ def build_report(
             for c in emissions(max(kwh, 0.0), factors)
         ]
 
+    step("sleep-policy compliance")
+    comp = compliance_by(ledger.outcomes(period.start, period.end), inventory.domain_of)
     total = _total(fig, carbon)
+    if "total" in comp:
+        total = replace(
+            total,
+            sleep_compliance=comp["total"].rate,
+            sleep_wasted_kwh=comp["total"].kwh_wasted,
+        )
     domains = [
         EnergyLine(
             "domain",
@@ -132,6 +141,8 @@ def build_report(
             d.estimated_kwh,
             fig.coverage.get(d.domain, 0.0),
             d.devices,
+            comp[d.domain].rate if d.domain in comp else None,
+            comp[d.domain].kwh_wasted if d.domain in comp else None,
         )
         for d in fig.domains
     ]
@@ -180,6 +191,8 @@ def build_report(
         trajectory=trajectory,
         weekly_kwh=weekly,
         monthly_pue=monthly,
+        sleep_compliance=total.sleep_compliance,
+        sleep_wasted_kwh=total.sleep_wasted_kwh,
         top_devices=[] if public else [(d.device_id, d.kind, d.kwh) for d in top],
         unassigned=[]
         if public

@@ -40,6 +40,10 @@ class EnergyLine:
     estimated_kwh: float | None = None
     coverage: float | None = None
     devices: int | None = None
+    #: sleep-policy compliance over the complete windows that ended in the period (None: no
+    #: window judged) and kWh wasted by the violated ones (None: no window at all)
+    sleep_compliance: float | None = None
+    sleep_wasted_kwh: float | None = None
 
     def tco2e(self, method: str) -> float | None:
         """The first figure of ``method`` (the factors are in the order of the config)."""
@@ -111,7 +115,7 @@ class PeriodReport:
     trajectory: Trajectory | None
     weekly_kwh: list[SeriesPoint]
     monthly_pue: list[SeriesPoint]
-    sleep_compliance: float | None = None  # not available until the sleep-compliance work
+    sleep_compliance: float | None = None  # the total's, None: no window judged
     sleep_wasted_kwh: float | None = None
     top_devices: list[tuple[str, str, float]] = field(default_factory=list)  # id, kind, kWh
     unassigned: list[str] = field(default_factory=list)

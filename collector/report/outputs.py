@@ -40,6 +40,8 @@ ENERGY_COLUMNS = (
     "devices",
     "tco2e_location",
     "tco2e_market",
+    "sleep_compliance",
+    "sleep_wasted_kwh",
 )
 CARBON_COLUMNS = (
     "period",
@@ -133,6 +135,8 @@ def write_csv(r: PeriodReport, out: Path, stem: str) -> list[Path]:
             _v(x.devices),
             _v(x.tco2e("location")),
             _v(x.tco2e("market")),
+            _v(x.sleep_compliance),
+            _v(x.sleep_wasted_kwh),
         )
         for x in _lines(r)
     ]

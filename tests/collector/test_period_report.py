@@ -16,7 +16,7 @@ from collector.cli import main
 from collector.report.baseline import load_csv
 from collector.report.i18n import LANGS, catalog
 from contract.settings import ConfigError
-from tests.collector.report_ledger import COUNTED, INV, RATES, SCALE, SERVER, TZ, USER
+from tests.collector.report_ledger import COUNTED, INV, RATES, SCALE, SERVER, TZ, USER, write_setup
 
 Q3 = period_of("quarter", date(2026, 7, 1), TZ)
 Q2 = period_of("quarter", date(2026, 4, 1), TZ)
@@ -200,3 +200,42 @@ def test_baseline_settings_are_checked_whole(tmp_path: Path) -> None:
         )
     with pytest.raises(ValidationError):
         BaselineSettings.model_validate({"year": 2021, "target_reduction": 1.5})
+
+
+def test_sleep_compliance_per_domain_from_the_judged_windows(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from collector.analysis.compliance import WindowOutcome, WindowStatus
+    from collector.ledger import Ledger
+    from tests.collector.report_ledger import NET
+
+    config = write_setup(tmp_path)
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    night = datetime(2026, 7, 6, 17, 30, tzinfo=UTC)
+
+    def window(day: int, status: WindowStatus, wasted: float = 0.0) -> WindowOutcome:
+        start = night + timedelta(days=day)
+        end = start + timedelta(hours=12)
+        return WindowOutcome("pc-1", start, end, "workstations", status, kwh_wasted=wasted)
+
+    ledger.replace_outcomes(
+        "pc-1",
+        [
+            window(0, WindowStatus.COMPLIANT),
+            window(1, WindowStatus.VIOLATED, 0.3),
+            window(2, WindowStatus.COMPLIANT),
+            window(3, WindowStatus.UNKNOWN),  # left out of the rate, never counted compliant
+        ],
+    )
+    ledger.close()
+    out = tmp_path / "c"
+    assert main(["report", "-c", str(config), "--quarter", "2026-T3", "--out", str(out)]) == 0
+    rows = {(r["scope"], r["name"]): r for r in _csv(out / "2026-T3_energy.csv")}
+    user = rows[("domain", USER)]
+    assert float(user["sleep_compliance"]) == pytest.approx(2 / 3)
+    assert float(user["sleep_wasted_kwh"]) == pytest.approx(0.3)
+    assert rows[("domain", NET)]["sleep_compliance"] == ""  # no window: not available, not 0
+    data = json.loads((out / "2026-T3.json").read_text(encoding="utf-8"))
+    assert data["sleep_compliance"] == pytest.approx(2 / 3)
+    page = (out / "2026-T3_fr.html").read_text(encoding="utf-8")
+    assert "66,7\u00a0%" in page or "66,7\u202f%" in page or "66,7 %" in page
