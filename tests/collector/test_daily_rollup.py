@@ -161,3 +161,21 @@ def test_refresh_keeps_the_roll_up_equal_to_the_hourly_rows(ledger: Ledger) -> N
     for w in want:
         g = got[(w.device_id, w.day)]
         assert g.kwh == pytest.approx(w.kwh, rel=1e-9) and g.hours == w.hours
+
+
+def test_a_ledger_from_before_the_roll_up_is_back_filled(tmp_path: Path) -> None:
+    from collector.config import CollectorConfig
+    from collector.report.command import ensure_daily
+
+    led = Ledger(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    led.migrate()
+    rows = _rows(random.Random(11))
+    for dev, rs in rows.items():
+        led.replace_hourly(dev, rs)  # hourly rows only, as before revision 0008
+    assert daily.is_empty(led.engine)
+    ensure_daily(led, CollectorConfig().policy.timezone, progress=False)
+    start, end = local_midnight(FIRST, TZ), local_midnight(NEXT, TZ)
+    pure = kwh_by_domain(led.hourly(start, end), INV)
+    fast = period_figures(led, INV, FIRST, NEXT, TZ)
+    assert [d.kwh for d in fast.domains] == pytest.approx([d.kwh for d in pure], rel=1e-9)
+    led.close()
