@@ -7,19 +7,16 @@ prints them on stderr).
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from collector.analysis.aggregate import ALL_DOMAINS
 from collector.analysis.carbon import emissions
 from collector.analysis.periods import (
     Period,
-    local_midnight,
-    period_of,
     periods_between,
     trailing_year,
 )
@@ -38,6 +35,7 @@ from collector.report.model import (
     SeriesPoint,
     Trajectory,
 )
+from collector.report.period_args import shift
 from collector.report.summary import compliance_by
 
 Progress = Callable[[str], None]
@@ -46,49 +44,6 @@ SCALING = (
     "straight line from the baseline year to the target year, read at the period's middle"
 )
 TOP = 10
-
-
-def parse_quarter(text: str, tz: str) -> Period:
-    """``2026-Q3`` or ``2026-T3`` (French "trimestre")."""
-    m = re.fullmatch(r"(\d{4})-[QqTt]([1-4])", text.strip())
-    if not m:
-        raise ValueError(f"--quarter {text!r}: expected YYYY-Q1..Q4 or YYYY-T1..T4")
-    return period_of("quarter", date(int(m[1]), 3 * int(m[2]) - 2, 1), tz)
-
-
-def parse_year(text: str, tz: str) -> Period:
-    if not re.fullmatch(r"\d{4}", text.strip()):
-        raise ValueError(f"--year {text!r}: expected YYYY")
-    return period_of("year", date(int(text), 1, 1), tz)
-
-
-def day_range(first: date, last: date, tz: str) -> Period:
-    """The local days ``first`` .. ``last`` inclusive."""
-    if last < first:
-        raise ValueError(f"--to {last} is before --from {first}")
-    nxt = last + timedelta(days=1)
-    label = f"{first.isoformat()}_{last.isoformat()}"
-    return Period("day", label, first, nxt, local_midnight(first, tz), local_midnight(nxt, tz))
-
-
-def _shift(p: Period, kind: str, tz: str, *, years: int = 0) -> Period:
-    """The period before ``p`` (years=0) or the same period ``years`` earlier."""
-    if years:
-        first = _years_back(p.first_day, years)
-        if kind == "range":
-            return day_range(first, _years_back(p.next_day - timedelta(days=1), years), tz)
-        return period_of(p.kind, first, tz)
-    if kind == "range":
-        length = p.next_day - p.first_day
-        return day_range(p.first_day - length, p.first_day - timedelta(days=1), tz)
-    return period_of(p.kind, p.first_day - timedelta(days=1), tz)
-
-
-def _years_back(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 class _Step:
@@ -153,8 +108,8 @@ def build_report(
     step("comparisons and trajectory")
     comparisons = []
     for against, other in (
-        ("previous", _shift(period, kind, tz)),
-        ("year_before", _shift(period, kind, tz, years=1)),
+        ("previous", shift(period, kind, tz)),
+        ("year_before", shift(period, kind, tz, years=1)),
     ):
         o = period_figures(ledger, inventory, other.first_day, other.next_day, tz)
         okwh = sum(d.kwh for d in o.domains) if o.domains else None

@@ -12,9 +12,10 @@ from collector.analysis.periods import Period
 from collector.config import CollectorConfig, load_config
 from collector.inventory import Inventory, load_inventory
 from collector.ledger import Ledger, daily
-from collector.report.build import build_report, day_range, parse_quarter, parse_year
+from collector.report.build import build_report
 from collector.report.i18n import LANGS, Lang
 from collector.report.outputs import write_report
+from collector.report.period_args import day_range, parse_quarter, parse_year
 from collector.report_settings import FORMATS
 from contract.settings import ConfigError
 

@@ -18,8 +18,8 @@ from collector.analysis.periods import local_midnight
 from collector.analysis.rollup import kwh_by_domain
 from collector.inventory import Device, Inventory
 from collector.ledger import Ledger, daily
-from collector.report.build import day_range
 from collector.report.fast import period_figures
+from collector.report.period_args import day_range
 from tests.servers import _Postgres
 
 TZ = "Europe/Paris"
