@@ -1,7 +1,7 @@
 """daily_energy: kWh per device per local civil day, the roll-up reports read
 
 Revision ID: 0008_daily_energy
-Revises: 0006_alert_deliveries
+Revises: 0011_sleep_states
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_daily_energy"
-down_revision = "0006_alert_deliveries"
+down_revision = "0011_sleep_states"
 branch_labels = None
 depends_on = None
 
