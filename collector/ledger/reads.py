@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Row, Select, func, select
 

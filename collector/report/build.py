@@ -21,9 +21,12 @@ from collector.analysis.periods import (
     trailing_year,
 )
 from collector.analysis.pue import PueResult, pue_by_datacentre
+from collector.analysis.supply import with_contracts
 from collector.config import CollectorConfig
+from collector.hosted.pue import with_imported
 from collector.inventory import Inventory
 from collector.ledger import Ledger
+from collector.ledger.imported import imported_periods
 from collector.report.baseline import baseline_of, path_point
 from collector.report.fast import PeriodFigures, period_figures
 from collector.report.model import (
@@ -189,7 +192,7 @@ def _datacentres(
     rows = ledger.hourly_for(ids, min(a_start, period.start), period.end)
 
     def pue(start: datetime, end: datetime) -> list[PueResult]:
-        return pue_by_datacentre(
+        metered = pue_by_datacentre(
             rows,
             inventory,
             start=start,
@@ -197,6 +200,10 @@ def _datacentres(
             factors=cfg.carbon.factors,
             min_hour_coverage=cfg.analysis.pue_min_hour_coverage,
         )
+        # hosted rooms from their operators' figures, then the supply contracts (REF)
+        imported = imported_periods(ledger.engine, start, end)
+        hosted = with_imported(metered, imported, start=start, end=end, factors=cfg.carbon.factors)
+        return with_contracts(hosted, inventory, cfg.carbon)
 
     now = pue(period.start, period.end)
     annual: dict[str, PueResult] = {}
@@ -217,6 +224,7 @@ def _datacentres(
             clean(p),
             clean(annual[p.datacentre]) if p.datacentre in annual else None,
             carbon(p.facility_kwh),
+            p.source,
         )
         for p in now
     ]

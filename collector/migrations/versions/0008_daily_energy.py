@@ -1,7 +1,7 @@
 """daily_energy: kWh per device per local civil day, the roll-up reports read
 
 Revision ID: 0008_daily_energy
-Revises: 0003_message_epoch
+Revises: 0011_imported_energy
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_daily_energy"
-down_revision = "0003_message_epoch"
+down_revision = "0011_imported_energy"
 branch_labels = None
 depends_on = None
 
