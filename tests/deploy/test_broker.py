@@ -40,7 +40,9 @@ def broker() -> Iterator[Broker]:
 @pytest.fixture()
 def collector(broker: Broker) -> Iterator[Client]:
     c = Client(
-        broker, "veille-collector", user="veille-collector",
+        broker,
+        "veille-collector",
+        user="veille-collector",
         password=broker.password_of("veille-collector"),
     )
     assert c.connect() == 0
@@ -66,7 +68,8 @@ def test_only_the_two_directories_and_the_ports_differ(broker: Broker) -> None:
     keys = sorted(a.split()[0] for a, _ in changed)
     assert keys == sorted(
         ["listener", "listener", "password_file", "acl_file", "persistence_location"]
-        + ["certfile", "keyfile"] * 2 + ["cafile", "crlfile"]
+        + ["certfile", "keyfile"] * 2
+        + ["cafile", "crlfile"]
     )
     for _, after in changed:
         assert str(broker.root) in after or after.endswith(" 127.0.0.1"), after

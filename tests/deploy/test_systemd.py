@@ -23,9 +23,7 @@ def analyze(*args: str) -> subprocess.CompletedProcess[str]:
     binary = shutil.which("systemd-analyze")
     if binary is None:
         raise RuntimeError("systemd-analyze is not installed: run `make test`, which installs it")
-    return subprocess.run(
-        [binary, *args], capture_output=True, text=True, timeout=60, check=False
-    )
+    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=60, check=False)
 
 
 def installed(unit: str, tmp_path: Path) -> Path:
