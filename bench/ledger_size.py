@@ -31,7 +31,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.schema import Telemetry, topic  # noqa: E402
 from collector.config import CollectorConfig  # noqa: E402
 from collector.ingest.pipeline import Ingestor  # noqa: E402
 from collector.inventory import Inventory  # noqa: E402
@@ -40,10 +39,11 @@ from collector.ledger.store import Ledger  # noqa: E402
 from collector.metrics import CollectorMetrics  # noqa: E402
 from collector.sim.agents import history  # noqa: E402
 from collector.sim.fleet import build_fleet  # noqa: E402
+from contract.schema import Telemetry, topic  # noqa: E402
 
 INTERVAL = timedelta(seconds=60)  # agent.toml interval_seconds default
 RAW_TABLES = ("samples", "states", "messages")
-ROLLUP_TABLES = ("hourly_energy", "violations")
+ROLLUP_TABLES = ("hourly_energy", "violations", "violation_events")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from agent.schema import Telemetry, topic
 from collector.config import CollectorConfig
 from collector.ingest.pipeline import Ingestor
 from collector.inventory import Inventory
@@ -28,6 +27,7 @@ from collector.ledger.tables import metadata
 from collector.metrics import CollectorMetrics
 from collector.sim.agents import history
 from collector.sim.fleet import build_fleet
+from contract.schema import Telemetry, topic
 from tests import servers
 
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "ledger-backup"

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from agent.config import AgentMqtt, AgentTls
-from agent.schema import Quality, Reading
 from agent.spool import Spool
 from agent.transport import Publisher
 from collector.app import CollectorApp
 from collector.config import CollectorConfig
 from collector.inventory import Inventory
+from contract.schema import Quality, Reading
 from tests.deploy.broker import Broker, shipped_broker
 
 pytestmark = pytest.mark.integration
