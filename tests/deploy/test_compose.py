@@ -163,7 +163,7 @@ def test_grafana_gets_its_datasource_and_the_dashboards_folder(deploy: Path) -> 
     assert providers["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards/veille"
     sources = yaml.safe_load((provisioning / "datasources" / "veille.yml").read_text())
     source = sources["datasources"][0]
-    assert source["uid"] == "veille-vm"
+    assert source["uid"] == "veille-victoriametrics"  # the dashboards refer to it
     assert source["url"] == "http://victoria-metrics:8428"
     assert "victoria-metrics" in doc["services"]
 
