@@ -202,3 +202,18 @@ def test_bad_device_ids_are_refused_by_the_script(broker: Broker) -> None:
         assert done.returncode == 2
         assert "not a valid device id" in done.stderr or "usage" in done.stderr.lower() or bad == ""
     assert broker.issue("revoke", "never-issued").returncode == 2
+
+
+def test_the_queue_holds_an_hour_of_the_documented_fleet() -> None:
+    from tests.deploy.broker import DEPLOY
+
+    conf = dict(
+        line.split(None, 1)
+        for line in (DEPLOY / "mosquitto.conf").read_text().splitlines()
+        if line and not line.startswith("#") and " " in line
+    )
+    fleet, interval_seconds = 50_000, 60  # README "Scaling out"; agent interval_seconds default
+    assert int(conf["max_queued_messages"]) >= fleet * 3600 // interval_seconds
+    # bytes: what many messages of the largest measured size (856 bytes) need
+    assert int(conf["max_queued_bytes"]) >= int(conf["max_queued_messages"]) * 856
+    assert conf["persistence"] == "true" and conf["allow_anonymous"] == "false"
