@@ -82,6 +82,50 @@ def import_series(vm: servers._VictoriaMetrics, lines: list[str]) -> None:
     vm.flush()
 
 
+def alerts_for(am: servers._Alertmanager, alertname: str, site: str) -> list[Any]:
+    """The alerts named ``alertname`` for ``site``, waiting up to 30 s for the first."""
+    query = urllib.parse.urlencode(
+        {"filter": [f'alertname="{alertname}"', f'site="{site}"']}, doseq=True
+    )
+    found: list[Any] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not found:
+        found = get_json(f"{am.url}/api/v2/alerts?{query}")
+        time.sleep(0.5)
+    return found
+
+
+def test_a_silent_server_and_a_dropping_agent_reach_alertmanager(
+    victoria_metrics: servers._VictoriaMetrics,
+    alertmanager: servers._Alertmanager,
+    vmalert: _Vmalert,
+) -> None:
+    # MetricsQL is not PromQL (increase() does not extrapolate, present_over_time, unless):
+    # the rules promtool tested must also fire in VictoriaMetrics
+    site = f"site-{uuid.uuid4().hex[:8]}"
+    now_ms = int(time.time() * 1000)
+    minute = 60_000
+    srv = f'device_id="srv-x",site="{site}",domain="Environnement serveur",kind="server"'
+    web = f'device_id="srv-y",site="{site}",domain="Environnement serveur",kind="server"'
+    pc = f'device_id="pc-x",site="{site}",component="overflow",source="self"'
+    lines = []
+    for m in range(180, -1, -1):
+        t = now_ms - m * minute
+        if m >= 40:  # srv-x stopped 40 minutes ago; srv-y goes on
+            lines.append(f"veille_uptime_seconds{{{srv}}} {10_000 + (180 - m) * 60} {t}")
+        lines.append(f"veille_uptime_seconds{{{web}}} {20_000 + (180 - m) * 60} {t}")
+        if m <= 50:  # pc-x's spool dropped 12 messages 20 minutes ago
+            lines.append(f"veille_agent_spool_dropped_total{{{pc}}} {12 if m <= 20 else 0} {t}")
+    import_series(victoria_metrics, lines)
+
+    silent = alerts_for(alertmanager, "VeilleServerStoppedReporting", site)
+    assert [a["labels"]["device_id"] for a in silent] == ["srv-x"], vmalert.log()[-2000:]
+    dropping = alerts_for(alertmanager, "VeilleAgentDroppingReadings", site)
+    assert [a["labels"]["device_id"] for a in dropping] == ["pc-x"], vmalert.log()[-2000:]
+    assert dropping[0]["labels"]["component"] == "overflow"
+    assert "dropped 12 messages" in dropping[0]["annotations"]["description"]
+
+
 def test_the_violator_reaches_alertmanager(
     victoria_metrics: servers._VictoriaMetrics,
     alertmanager: servers._Alertmanager,
