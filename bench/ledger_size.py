@@ -43,7 +43,7 @@ from contract.schema import Telemetry, topic  # noqa: E402
 
 INTERVAL = timedelta(seconds=60)  # agent.toml interval_seconds default
 RAW_TABLES = ("samples", "states", "messages")
-ROLLUP_TABLES = ("hourly_energy", "violations", "violation_events")
+ROLLUP_TABLES = ("hourly_energy", "violations", "violation_events", "policy_windows")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
