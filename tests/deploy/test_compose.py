@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,19 @@ def test_the_collector_configuration_passes_the_collector_check(
     assert cfg.timeseries.url == "http://victoria-metrics:8428"
     assert cfg.mqtt.tls is not None and str(cfg.mqtt.tls.ca_file) == "/etc/veille/ca.crt"
     assert Path(m["/etc/veille/ca.crt"]).read_text().startswith("-----BEGIN CERTIFICATE")
+    # the collector's own whole check: config, inventory, SNMP profiles
+    cli = Path(sys.executable).parent / "veille-collector"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
+    check = subprocess.run(
+        [str(cli), "check-config", "-c", m["/etc/veille/collector.toml"]],
+        env={**env, **collector["environment"]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "config OK" in check.stdout
     # the broker certificate names the compose service the collector connects to
     text = run(
         [
@@ -197,3 +211,13 @@ def test_the_collector_configuration_passes_the_collector_check(
         deploy,
     )
     assert "DNS:mosquitto" in text
+
+
+def test_the_collector_image_copies_every_package() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = [p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]]
+    dockerfile = (ROOT / "deploy" / "compose" / "collector.Dockerfile").read_text()
+    for package in packages:
+        assert f"COPY {package} /src/{package}\n" in dockerfile, package
