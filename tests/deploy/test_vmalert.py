@@ -143,7 +143,7 @@ def test_the_violator_reaches_alertmanager(
 
     rules = get_json(f"{vmalert.url}/api/v1/rules")["data"]["groups"]
     loaded = sorted(r["name"] for g in rules for r in g["rules"])
-    assert len(loaded) == 9 and "VeilleSleepViolationOpen" in loaded
+    assert len(loaded) == 10 and "VeilleSleepViolationOpen" in loaded
 
     query = urllib.parse.urlencode(
         {"filter": ['alertname="VeilleSleepViolationOpen"', f'site="{site}"']}, doseq=True
