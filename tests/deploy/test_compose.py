@@ -23,7 +23,7 @@ import yaml
 from collector.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"mosquitto", "victoria-metrics", "grafana", "collector"}
+SERVICES = {"mosquitto", "victoriametrics", "grafana", "collector"}
 
 
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -158,15 +158,17 @@ def test_the_broker_runs_the_shipped_configuration(deploy: Path) -> None:
 def test_grafana_gets_its_datasource_and_the_dashboards_folder(deploy: Path) -> None:
     doc = resolved(deploy)
     m = mounts(doc["services"]["grafana"])
-    assert Path(m["/var/lib/grafana/dashboards/veille"]) == deploy.parent / "dashboards"
+    dashboards = Path(m["/var/lib/grafana/dashboards/veille"])
+    assert dashboards == deploy.parent / "dashboards" / "json"
+    assert len(list(dashboards.glob("*.json"))) >= 5
     provisioning = Path(m["/etc/grafana/provisioning"])
     providers = yaml.safe_load((provisioning / "dashboards" / "veille.yml").read_text())
     assert providers["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards/veille"
     sources = yaml.safe_load((provisioning / "datasources" / "veille.yml").read_text())
     source = sources["datasources"][0]
     assert source["uid"] == "veille-victoriametrics"  # the dashboards refer to it
-    assert source["url"] == "http://victoria-metrics:8428"
-    assert "victoria-metrics" in doc["services"]
+    assert source["url"] == "http://victoriametrics:8428"
+    assert "victoriametrics" in doc["services"]
 
 
 def test_the_collector_configuration_passes_the_collector_check(
@@ -181,7 +183,7 @@ def test_the_collector_configuration_passes_the_collector_check(
     assert (cfg.mqtt.host, cfg.mqtt.port) == ("mosquitto", 8883)
     assert cfg.mqtt.username == "veille-collector"
     assert cfg.mqtt.password is not None and len(cfg.mqtt.password.get_secret_value()) >= 24
-    assert cfg.timeseries.url == "http://victoria-metrics:8428"
+    assert cfg.timeseries.url == "http://victoriametrics:8428"
     assert cfg.mqtt.tls is not None and str(cfg.mqtt.tls.ca_file) == "/etc/veille/ca.crt"
     assert Path(m["/etc/veille/ca.crt"]).read_text().startswith("-----BEGIN CERTIFICATE")
     # the collector's own whole check: config, inventory, SNMP profiles
