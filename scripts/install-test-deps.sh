@@ -2,8 +2,9 @@
 # Install what the test suite needs, and nothing more; safe to run again (idempotent).
 #
 # 1. Debian packages for the real servers the tests start on loopback ports: mosquitto,
-#    snmpd + snmp (snmpget), victoria-metrics, prometheus (promtool), prometheus-alertmanager,
-#    postgresql. Installed only when a
+#    snmpd + snmp (snmpget), victoria-metrics (+ vmalert), prometheus (promtool), postgresql,
+#    prometheus-alertmanager, docker-compose (only `docker-compose config`: no engine runs), sqlite3
+#    (the backup round trip). Installed only when a
 #    binary is missing, with a policy-rc.d that forbids starting services: the tests start their
 #    own servers (tests/servers.py), none may be left running by the install.
 # 2. The virtualenv .venv with the project and its test extras (pip install -e '.[test]'),
@@ -30,6 +31,8 @@ declare -A BINARY_PACKAGE=(
     [setpriv]=util-linux
     [systemd-analyze]=systemd
     [chromium]=chromium
+    [docker-compose]=docker-compose
+    [sqlite3]=sqlite3
 )
 # /usr/sbin is not always on a non-root PATH
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
@@ -38,7 +41,8 @@ missing=()
 for binary in "${!BINARY_PACKAGE[@]}"; do
     have "$binary" || missing+=("$binary")
 done
-packages=(mosquitto snmpd snmp victoria-metrics prometheus prometheus-alertmanager postgresql openssl util-linux systemd chromium)
+packages=(mosquitto snmpd snmp victoria-metrics prometheus postgresql openssl util-linux systemd
+    prometheus-alertmanager docker-compose sqlite3 chromium)
 # PostgreSQL's server binaries live off PATH, under /usr/lib/postgresql/<version>/bin
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=("initdb")
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1 && [ ! -x "$VENV/bin/python" ]; then
