@@ -17,7 +17,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 # mypy's `files` (pyproject.toml) minus folders with no Python file yet: mypy stops on those
-MYPY_PATHS := $(foreach d,contract agent collector tests bench,$(if $(wildcard $(d)/*.py $(d)/*/*.py),$(d)))
+MYPY_PATHS := $(foreach d,contract agent collector loopback tests bench,$(if $(wildcard $(d)/*.py $(d)/*/*.py),$(d)))
 
 .PHONY: demo test lint bench clean distclean
 

@@ -34,9 +34,9 @@ from typing import Any
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a script: tests/servers.py starts the servers
+sys.path.insert(0, str(ROOT))  # run as a script: loopback/servers.py starts the servers
 
-from tests.servers import free_port, wait_tcp  # noqa: E402
+from loopback.servers import free_port, wait_tcp  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "agent_footprint.json"
 WARMUP_SECONDS = 10.0

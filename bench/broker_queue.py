@@ -1,6 +1,6 @@
 """What an offline collector's queue costs Mosquitto: memory and disk per queued message.
 
-Starts Mosquitto (tests/servers.py: persistent, max_queued_messages 1,000,000) on loopback,
+Starts Mosquitto (loopback/servers.py: persistent, max_queued_messages 1,000,000) on loopback,
 opens the collector's persistent session (clean_session false, QoS 1 subscription to
 veille/v1/+/+/telemetry), disconnects it, and publishes N telemetry-sized messages at QoS 1,
 as agents would while the collector is away. Then reads the broker's resident memory
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
-from tests.servers import Server, mosquitto  # noqa: E402
+from loopback.servers import Server, mosquitto  # noqa: E402
 
 
 def rss_bytes(server: Server) -> int:

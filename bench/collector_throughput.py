@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a script: tests/servers.py starts the servers
+sys.path.insert(0, str(ROOT))  # run as a script: loopback/servers.py starts the servers
 
 from _servers import (  # noqa: E402
     SERIES,
@@ -52,7 +52,7 @@ from _servers import (  # noqa: E402
     vm_count_samples,
 )
 
-from tests.servers import Server, mosquitto, victoria_metrics  # noqa: E402
+from loopback.servers import Server, mosquitto, victoria_metrics  # noqa: E402
 
 AIM_READINGS_PER_SECOND = 50_000
 POLL_SECONDS = 0.2

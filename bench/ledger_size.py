@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         result["sqlite"] = per_device_day(sqlite_tables(path), devices, a.days)
         result["sqlite"]["file_bytes"] = path.stat().st_size
     if a.postgres:
-        from tests.servers import postgres
+        from loopback.servers import postgres
 
         server = postgres()
         try:

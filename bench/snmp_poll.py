@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))  # run as a script
 
 from _snmp import devices, exporter_config, run_responder, run_veille  # noqa: E402
 
-from tests.servers import free_port, wait_tcp  # noqa: E402
+from loopback.servers import free_port, wait_tcp  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "snmp_poll.json"
 PACKAGE = "prometheus-snmp-exporter"

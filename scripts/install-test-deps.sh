@@ -6,7 +6,7 @@
 #    prometheus-alertmanager, docker-compose (only `docker-compose config`: no engine runs), sqlite3
 #    (the backup round trip). Installed only when a
 #    binary is missing, with a policy-rc.d that forbids starting services: the tests start their
-#    own servers (tests/servers.py), none may be left running by the install.
+#    own servers (loopback/servers.py), none may be left running by the install.
 # 2. The virtualenv .venv with the project and its test extras (pip install -e '.[test]'),
 #    skipped when pyproject.toml has not changed since the last successful install.
 #

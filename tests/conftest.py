@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import servers
+from loopback import servers
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

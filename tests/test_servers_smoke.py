@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests import servers
+from loopback import servers
 
 pytestmark = pytest.mark.integration
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from contract.schema import Quality, Telemetry
+from loopback.servers import Server, free_port
 from tests.agent.conftest import copy_sysfs
 from tests.agent.mqtt_helpers import Subscriber, clear_retained
-from tests.servers import Server, free_port
 
 AGENT = [sys.executable, "-m", "agent.cli"]
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,8 @@ from agent.sources.rapl import RaplSource
 from agent.spool import Spool
 from agent.transport import Publisher
 from contract.schema import PowerState, Quality, Reading, StateBlock
+from loopback.servers import free_port
 from tests.agent.conftest import copy_sysfs, fixture_text
-from tests.servers import free_port
 
 
 class Counting:

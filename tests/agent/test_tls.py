@@ -15,7 +15,7 @@ from agent.config import AgentMqtt, AgentTls
 from agent.spool import Spool
 from agent.transport import Publisher
 from contract.schema import Quality, Reading, utcnow
-from tests.servers import Server, free_port
+from loopback.servers import Server, free_port
 
 pytestmark = pytest.mark.integration
 

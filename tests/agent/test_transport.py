@@ -17,8 +17,8 @@ from agent.config import AgentMqtt
 from agent.spool import Spool
 from agent.transport import Publisher
 from contract.schema import Quality, Reading, utcnow
+from loopback.servers import Server, free_port
 from tests.agent.mqtt_helpers import Subscriber, clear_retained
-from tests.servers import Server, free_port
 
 pytestmark = pytest.mark.integration
 

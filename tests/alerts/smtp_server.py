@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.servers import free_port
+from loopback.servers import free_port
 
 USER = "veille"
 PASSWORD = "Corr3ct-Horse-Battery"

@@ -14,8 +14,8 @@ import pytest
 from collector.alerts.alertmanager import AlertmanagerChannel
 from collector.alerts.errors import DeliveryError
 from collector.alerts.events import Batch
+from loopback.servers import _Alertmanager, free_port
 from tests.alerts.factory import opened, pue_above, resolved, silent
-from tests.servers import _Alertmanager, free_port
 
 pytestmark = pytest.mark.integration
 

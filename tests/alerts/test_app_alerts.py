@@ -12,10 +12,10 @@ import pytest
 
 from collector.app import CollectorApp
 from collector.config import CollectorConfig
+from loopback.servers import Server, _Alertmanager
 from tests.alerts.factory import opened, resolved
 from tests.alerts.http_sink import http_sink
 from tests.alerts.test_alertmanager import alerts
-from tests.servers import Server, _Alertmanager
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from collector.cli import main
+from loopback.servers import _Alertmanager, free_port
 from tests.alerts.http_sink import http_sink
 from tests.alerts.smtp_server import PASSWORD, USER, smtp_server
-from tests.servers import _Alertmanager, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 from collector.alerts.delivered import DeliveryLog, DeliveryLogError
 from collector.ledger import Ledger
-from tests.servers import _Postgres
+from loopback.servers import _Postgres
 
 pytestmark = pytest.mark.integration
 

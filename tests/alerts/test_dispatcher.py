@@ -26,12 +26,12 @@ from collector.alerts.mqtt_topic import MqttTopicChannel
 from collector.alerts.webhook import WebhookChannel
 from collector.config import MqttSettings
 from collector.ledger import Ledger
-from tests import servers
+from loopback import servers
+from loopback.servers import _Alertmanager
 from tests.alerts.factory import opened, resolved
 from tests.alerts.http_sink import Sink, http_sink
 from tests.alerts.smtp_server import USER, smtp_server
 from tests.alerts.test_alertmanager import alerts
-from tests.servers import _Alertmanager
 
 pytestmark = pytest.mark.integration
 

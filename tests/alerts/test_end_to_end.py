@@ -28,10 +28,10 @@ from collector.config import CollectorConfig
 from collector.inventory import Device, Inventory
 from collector.jobs import recompute
 from collector.ledger import Ledger
+from loopback.servers import _Alertmanager
 from tests.alerts.http_sink import http_sink
 from tests.alerts.smtp_server import PASSWORD, USER, smtp_server
 from tests.collector.test_lifecycle import MONDAY, NIGHT, Device1
-from tests.servers import _Alertmanager
 
 pytestmark = pytest.mark.integration
 

@@ -26,8 +26,8 @@ from collector.jobs import recompute
 from collector.ledger import Ledger
 from collector.model import Sample
 from contract.schema import Quality
+from loopback.servers import _Alertmanager
 from tests.alerts.http_sink import Sink, http_sink
-from tests.servers import _Alertmanager
 
 pytestmark = pytest.mark.integration
 

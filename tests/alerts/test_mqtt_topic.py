@@ -19,8 +19,8 @@ from collector.alerts.errors import DeliveryError
 from collector.alerts.events import Batch
 from collector.alerts.mqtt_topic import MqttTopicChannel
 from collector.config import MqttSettings
+from loopback.servers import Server, free_port
 from tests.alerts.factory import opened, resolved
-from tests.servers import Server, free_port
 
 pytestmark = pytest.mark.integration
 

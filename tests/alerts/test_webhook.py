@@ -8,9 +8,9 @@ from pydantic import SecretStr
 from collector.alerts.errors import DeliveryError, PermanentDeliveryError
 from collector.alerts.events import Batch
 from collector.alerts.webhook import WebhookChannel
+from loopback.servers import free_port
 from tests.alerts.factory import opened, resolved
 from tests.alerts.http_sink import http_sink
-from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
 

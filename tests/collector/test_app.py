@@ -21,9 +21,9 @@ from collector.inventory import Device, Inventory
 from collector.snmp.responder import SnmpResponder
 from collector.snmp.snmprec import load_snmprec
 from contract.schema import Quality, Reading, Telemetry, topic
+from loopback.servers import Server, _VictoriaMetrics
 from tests.conftest import FIXTURES
 from tests.exposition import series
-from tests.servers import Server, _VictoriaMetrics
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from collector.inventory import Device, Inventory
 from collector.ledger import Ledger, daily
 from collector.report.fast import period_figures
 from collector.report.period_args import day_range
-from tests.servers import _Postgres
+from loopback.servers import _Postgres
 
 TZ = "Europe/Paris"
 USER = "Environnement utilisateur"

@@ -22,7 +22,7 @@ from collector.ingest.validate import Limits, Rejected, validate
 from collector.ledger import Ledger
 from collector.metrics import CollectorMetrics
 from contract.schema import Quality, Reading, Status, Telemetry, topic
-from tests.servers import Server
+from loopback.servers import Server
 
 NOW = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
 

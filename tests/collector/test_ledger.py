@@ -16,7 +16,7 @@ from collector.analysis.energy import HourlyEnergy
 from collector.ledger import Ledger
 from collector.ledger.store import Accepted
 from contract.schema import Quality, Reading, Telemetry
-from tests.servers import _Postgres
+from loopback.servers import _Postgres
 
 T0 = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from collector.ledger import tables as t
 from collector.ledger.migrate import alembic_config, upgrade
 from collector.metrics import CollectorMetrics
 from contract.schema import Quality, Reading, Telemetry, topic
-from tests.servers import _Postgres
+from loopback.servers import _Postgres
 
 REVISION = "0003_message_epoch"
 NOW = datetime.now(UTC).replace(microsecond=0)

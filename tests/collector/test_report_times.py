@@ -12,7 +12,7 @@ import pytest
 from collector.ledger import Ledger
 from collector.model import ReportTimes, Sample
 from contract.schema import Quality
-from tests.servers import _Postgres
+from loopback.servers import _Postgres
 
 T0 = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)

@@ -22,8 +22,8 @@ from collector.ledger import tables as t
 from collector.snmp.responder import SnmpResponder
 from collector.snmp.snmprec import load_snmprec
 from contract.schema import Quality, Reading, Telemetry, topic
+from loopback.servers import Server, _Postgres
 from tests.conftest import FIXTURES
-from tests.servers import Server, _Postgres
 
 pytestmark = pytest.mark.integration
 

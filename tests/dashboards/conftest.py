@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests import servers
+from loopback import servers
 from tests.sinks.promql import query
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ import pytest
 
 from collector.dashboards.build import OUTPUT
 from collector.dashboards.spec import WAITING
-from tests import servers
+from loopback import servers
 from tests.dashboards.conftest import SCRAPE_SECONDS, STEP_SECONDS
 
 pytestmark = pytest.mark.integration

@@ -27,7 +27,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from tests.servers import Server, _binary, free_port
+from loopback.servers import Server, _binary, free_port
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
 ETC = "/etc/mosquitto/veille/"

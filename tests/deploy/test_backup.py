@@ -28,7 +28,7 @@ from collector.metrics import CollectorMetrics
 from collector.sim.agents import history
 from collector.sim.fleet import build_fleet
 from contract.schema import Telemetry, topic
-from tests import servers
+from loopback import servers
 
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "ledger-backup"
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests import servers
+from loopback import servers
 
 pytestmark = pytest.mark.integration
 

@@ -27,7 +27,7 @@ from collector.config import CollectorConfig
 from collector.inventory import Inventory
 from collector.ledger import tables as t
 from contract.schema import Quality, Reading, Telemetry, topic
-from tests.servers import free_port
+from loopback.servers import free_port
 
 SITE = "mairie"
 

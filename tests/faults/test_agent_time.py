@@ -25,6 +25,7 @@ from agent.config import AgentMqtt
 from agent.spool import Spool
 from agent.transport import Publisher as AgentPublisher
 from contract.schema import Quality, Reading, topic
+from loopback.servers import Server, free_port, mosquitto
 from tests.faults.helpers import (
     SITE,
     Publisher,
@@ -33,7 +34,6 @@ from tests.faults.helpers import (
     payload,
     wait_for,
 )
-from tests.servers import Server, free_port, mosquitto
 
 pytestmark = pytest.mark.integration
 

@@ -12,6 +12,7 @@ import pytest
 
 from collector.ingest.broker_drops import LOG_EVERY_SECONDS, BrokerDrops
 from collector.metrics import CollectorMetrics
+from loopback.servers import Server, mosquitto
 from tests.faults.helpers import (
     Publisher,
     in_process_collector,
@@ -19,7 +20,6 @@ from tests.faults.helpers import (
     telemetry_messages,
     wait_for,
 )
-from tests.servers import Server, mosquitto
 
 QUEUE = 10
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from loopback.servers import Server, mosquitto
 from tests.faults.helpers import (
     Publisher,
     assert_all_stored_once,
@@ -23,7 +24,6 @@ from tests.faults.helpers import (
     telemetry_messages,
     wait_for,
 )
-from tests.servers import Server, mosquitto
 
 pytestmark = pytest.mark.integration
 

@@ -20,6 +20,7 @@ from agent.config import AgentMqtt
 from agent.spool import Spool
 from agent.transport import Publisher as AgentPublisher
 from contract.schema import Quality, Reading
+from loopback.servers import Server, mosquitto
 from tests.faults.helpers import (
     SITE,
     CollectorProcess,
@@ -32,7 +33,6 @@ from tests.faults.helpers import (
     telemetry_messages,
     wait_for,
 )
-from tests.servers import Server, mosquitto
 
 pytestmark = pytest.mark.integration
 

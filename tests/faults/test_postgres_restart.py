@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from collector.app import CollectorApp
+from loopback.servers import Server, _Postgres
 from tests.faults.helpers import (
     Publisher,
     assert_all_stored_once,
@@ -25,7 +26,6 @@ from tests.faults.helpers import (
     telemetry_messages,
     wait_for,
 )
-from tests.servers import Server, _Postgres
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from contract.schema import topic
+from loopback.servers import Server, mosquitto
 from tests.faults.helpers import SITE, Publisher, in_process_collector, payload, wait_for
-from tests.servers import Server, mosquitto
 
 pytestmark = pytest.mark.integration
 

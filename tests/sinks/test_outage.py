@@ -13,7 +13,7 @@ from collector.config import TimeseriesSettings
 from collector.model import Sample
 from collector.sinks.timeseries import TimeseriesSink
 from contract.schema import Quality
-from tests import servers
+from loopback import servers
 from tests.sinks.promql import export
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ import pytest
 
 from collector.snmp.responder import SnmpResponder
 from collector.snmp.snmprec import Record, load_snmprec
+from loopback.servers import Server, free_port
 from tests.conftest import FIXTURES
-from tests.servers import Server, free_port
 
 SNMP_FIXTURES = FIXTURES / "snmp"
 EXPECTED: dict[str, Any] = json.loads((SNMP_FIXTURES / "expected.json").read_text())

@@ -14,7 +14,7 @@ from collector.config import SnmpSettings, SnmpTarget
 from collector.model import Sample
 from collector.snmp.poller import RoundReport, SnmpPoller, in_shard
 from collector.snmp.responder import SnmpResponder
-from tests.servers import free_port
+from loopback.servers import free_port
 
 pytestmark = pytest.mark.integration
 

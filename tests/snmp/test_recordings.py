@@ -122,7 +122,7 @@ def test_poll_command_text(responder: SnmpResponder, capsys: pytest.CaptureFixtu
 def test_poll_command_times_out_clearly(capsys: pytest.CaptureFixture[str]) -> None:
     import socket
 
-    from tests.servers import free_port
+    from loopback.servers import free_port
 
     port = free_port(socket.SOCK_DGRAM)
     code = poll_command(

@@ -15,7 +15,7 @@ from collector.snmp.client import Endpoint, SnmpClient, SnmpValue
 from collector.snmp.device import poll_device
 from collector.snmp.errors import SnmpAuthError, SnmpTimeout
 from collector.snmp.snmprec import Oid
-from tests.servers import Server
+from loopback.servers import Server
 from tests.snmp.conftest import V3User, _SnmpdV3
 
 pytestmark = pytest.mark.integration

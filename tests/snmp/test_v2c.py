@@ -14,7 +14,7 @@ from collector.snmp.client import Endpoint, SnmpClient
 from collector.snmp.errors import SnmpTimeout
 from collector.snmp.profiles import default_profiles
 from collector.snmp.responder import SnmpResponder
-from tests.servers import free_port
+from loopback.servers import free_port
 from tests.snmp.conftest import DEVICES
 
 pytestmark = pytest.mark.integration
