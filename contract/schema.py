@@ -41,7 +41,10 @@ EPOCH_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp must carry a timezone (use UTC, e.g. 2026-01-05T08:00:00Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC time
+        raise ValueError("timestamp is out of range once in UTC") from None
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
@@ -199,7 +202,11 @@ class Telemetry(_Frozen):
 
     schema_version: Literal[1] = Field(default=1, alias="schema")
     device_id: str = Field(pattern=IDENT_PATTERN)
-    seq: int = Field(ge=0, description="Per-device sequence number; duplicates are dropped.")
+    seq: int = Field(
+        ge=0,
+        le=2**63 - 1,
+        description="Per-device sequence number (signed 64-bit); duplicates are dropped.",
+    )
     epoch: str | None = Field(
         default=None,
         pattern=EPOCH_PATTERN,

@@ -1,23 +1,31 @@
 """Validate one MQTT message before anything is stored. Pure: bytes and times in, verdict out.
 
-Checks, in order: size, JSON, schema version (a newer schema is rejected whole with a clear
-reason, never half-read), the model itself, the device id in the topic against the payload,
-timestamps inside a sane window (clock skew is measured and returned), and numeric bounds
-(no negative power or energy). Each rejection carries a short ``code`` for metrics and a
-human reason for the dead-letter store.
+Checks, in order: size, JSON (nesting depth and number size included), schema version (a
+newer schema is rejected whole with a clear reason, never half-read), the model itself, the
+device id in the topic against the payload, then the bounds of every field
+(:mod:`collector.ingest.bounds`: time window, physical limits, strings, slept intervals).
+Each rejection carries a short ``code`` for metrics and a human reason for the dead-letter
+store. Whatever the bytes, :func:`validate` returns a verdict or raises :class:`Rejected`:
+any other exception from parsing is turned into a rejection that names it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
+from collector.ingest.bounds import Bounds, Window, check_status, check_telemetry, default_bounds
+from collector.ingest.rejection import Rejected
 from contract.schema import SCHEMA_VERSION, Status, Telemetry, parse_topic
 
-NON_NEGATIVE_PREFIXES = ("power_", "energy_", "uptime_")
+__all__ = ["Limits", "Rejected", "ValidStatus", "ValidTelemetry", "validate"]
+
+#: The deepest a valid message nests (message > state > slept > interval is 4); a deeper
+#: document is refused before the model sees it.
+MAX_DEPTH = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,15 +33,7 @@ class Limits:
     max_payload_bytes: int = 1_048_576
     max_clock_skew: timedelta = timedelta(minutes=5)
     max_backlog: timedelta = timedelta(days=30)
-
-
-class Rejected(Exception):
-    """A message that must go to the dead-letter store. ``code`` labels the metric."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
+    bounds: Bounds = field(default_factory=default_bounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +60,14 @@ def _load(payload: bytes, limits: Limits) -> dict[str, object]:
         doc = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Rejected("bad_json", f"not JSON: {exc}") from None
+    except RecursionError:
+        raise Rejected("too_deep", f"JSON nests deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise Rejected("number_range", f"number out of range: {exc}") from None
     if not isinstance(doc, dict):
         raise Rejected("bad_json", "JSON document is not an object")
+    if _depth(doc) > MAX_DEPTH:
+        raise Rejected("too_deep", f"JSON nests deeper than {MAX_DEPTH} levels")
     version = doc.get("schema")
     if not isinstance(version, int) or isinstance(version, bool):
         raise Rejected("schema_version", "missing or non-integer 'schema' version")
@@ -74,6 +80,21 @@ def _load(payload: bytes, limits: Limits) -> dict[str, object]:
     if version < 1:
         raise Rejected("schema_version", f"schema {version} does not exist")
     return doc
+
+
+def _depth(doc: object) -> int:
+    """How deeply ``doc`` nests (a scalar is 0), without recursion."""
+    deepest = 0
+    todo: list[tuple[object, int]] = [(doc, 1)]
+    while todo:
+        node, level = todo.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                break
+            children = node.values() if isinstance(node, dict) else node
+            todo.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _model_error(exc: ValidationError) -> Rejected:
@@ -100,18 +121,33 @@ def _fast_telemetry(payload: bytes) -> Telemetry | None:
         return None
     try:
         return Telemetry.model_validate_json(payload)
-    except ValidationError:
+    except Exception:  # ValidationError or a parser's limit: the full path gives the reason
         return None
 
 
 def validate(
     topic: str, payload: bytes, received_at: datetime, limits: Limits
 ) -> ValidTelemetry | ValidStatus:
-    """Validate a message from ``topic``; raise :class:`Rejected` with the reason."""
+    """Validate a message from ``topic``; raise :class:`Rejected` with the reason, and nothing
+    else, whatever the payload."""
+    try:
+        return _validate(topic, payload, received_at, limits)
+    except Rejected:
+        raise
+    except Exception as exc:  # a parser's own limit: nothing may escape with the message
+        raise Rejected("invalid", f"unreadable message ({type(exc).__name__}: {exc})") from None
+
+
+def _validate(
+    topic: str, payload: bytes, received_at: datetime, limits: Limits
+) -> ValidTelemetry | ValidStatus:
     try:
         site, device_id, kind = parse_topic(topic)
     except ValueError as exc:
         raise Rejected("topic", str(exc)) from None
+    window = Window(
+        received_at, received_at - limits.max_backlog, received_at + limits.max_clock_skew
+    )
     msg = None
     if kind == "telemetry" and len(payload) <= limits.max_payload_bytes:
         msg = _fast_telemetry(payload)
@@ -125,25 +161,11 @@ def validate(
             )
         try:
             if kind == "status":
-                return ValidStatus(site, Status.model_validate(doc))
+                status = Status.model_validate(doc)
+                check_status(status, window, limits.bounds)
+                return ValidStatus(site, status)
             msg = Telemetry.model_validate(doc)
         except ValidationError as exc:
             raise _model_error(exc) from None
-    skew = (msg.sent_at - received_at).total_seconds()
-    if skew > limits.max_clock_skew.total_seconds():
-        raise Rejected(
-            "clock",
-            f"sent_at {msg.sent_at.isoformat()} is {skew:.0f} s in the future (agent clock wrong?)",
-        )
-    oldest = received_at - limits.max_backlog
-    horizon = received_at + limits.max_clock_skew
-    for i, r in enumerate(msg.readings):
-        if not oldest <= r.ts <= horizon:
-            raise Rejected(
-                "timestamp",
-                f"readings.{i}.ts {r.ts.isoformat()} is outside "
-                f"[{oldest.isoformat()}, {horizon.isoformat()}]",
-            )
-        if r.value < 0 and r.metric.startswith(NON_NEGATIVE_PREFIXES):
-            raise Rejected("bounds", f"readings.{i}: {r.metric} = {r.value} is negative")
-    return ValidTelemetry(site, msg, skew)
+    check_telemetry(msg, window, limits.bounds)
+    return ValidTelemetry(site, msg, (msg.sent_at - received_at).total_seconds())

@@ -1,0 +1,236 @@
+"""Hostile input, case by case (issue 10's table): each is one dead letter with its reason,
+never an escaped exception, never an absurd value stored, never a neighbour taken with it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector.ingest.pipeline import Ingestor
+from collector.ingest.validate import Limits, Rejected, ValidTelemetry, validate
+from collector.ledger import Ledger
+from collector.metrics import CollectorMetrics
+from contract.schema import Status
+from tests.collector.hostile_cases import NOW, TOPIC, dump, good_doc, good_message, iso
+
+LIMITS = Limits()
+
+
+def _reject(payload: bytes, topic: str = TOPIC) -> Rejected:
+    with pytest.raises(Rejected) as info:
+        validate(topic, payload, NOW, LIMITS)
+    assert info.value.reason, "a rejection always carries a reason"
+    return info.value
+
+
+def _mutated(change: Callable[[dict[str, Any]], None]) -> bytes:
+    doc = good_doc()
+    change(doc)
+    return dump(doc)
+
+
+def test_the_base_message_is_valid() -> None:
+    ok = validate(TOPIC, good_message().to_json(), NOW, LIMITS)
+    assert isinstance(ok, ValidTelemetry) and len(ok.message.readings) == 2
+
+
+def test_timestamp_near_year_1_is_rejected_not_overflowing() -> None:
+    rej = _reject(_mutated(lambda d: d.update(sent_at="0001-01-01T00:00:00+05:00")))
+    assert rej.code == "schema" and "sent_at" in rej.reason and "out of range" in rej.reason
+
+
+def test_reading_in_year_9999_is_rejected() -> None:
+    rej = _reject(_mutated(lambda d: d["readings"][0].update(ts="9999-12-31T23:59:59Z")))
+    assert rej.code == "clock" and "readings.0.ts" in rej.reason
+
+
+def test_timestamp_overflowing_in_utc_near_9999_is_rejected() -> None:
+    rej = _reject(_mutated(lambda d: d["state"].update(ts="9999-12-31T23:59:59-05:00")))
+    assert rej.code == "schema" and "state.ts" in rej.reason
+
+
+def test_deep_json_is_rejected_as_too_deep() -> None:
+    deep = b'{"schema":1,"device_id":"pc-1","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    rej = _reject(deep)
+    assert rej.code == "too_deep" and "deeper" in rej.reason
+
+
+def test_moderately_deep_json_is_rejected_before_the_model() -> None:
+    rej = _reject(b'{"schema":1,"device_id":"pc-1","x":' + b"[" * 20 + b"]" * 20 + b"}")
+    assert rej.code == "too_deep"
+
+
+def test_5000_digit_integer_is_rejected_as_number_range() -> None:
+    payload = dump(good_doc()).replace(b'"seq":1', b'"seq":' + b"9" * 5000)
+    rej = _reject(payload)
+    assert rej.code == "number_range" and "digits" in rej.reason
+
+
+def test_seq_above_2_63_is_rejected() -> None:
+    rej = _reject(_mutated(lambda d: d.update(seq=2**63)))
+    assert rej.code == "schema" and rej.reason.startswith("seq")
+
+
+def test_seq_at_2_63_minus_1_is_accepted() -> None:
+    ok = validate(TOPIC, _mutated(lambda d: d.update(seq=2**63 - 1)), NOW, LIMITS)
+    assert isinstance(ok, ValidTelemetry) and ok.message.seq == 2**63 - 1
+
+
+def test_sent_at_in_1970_is_rejected() -> None:
+    rej = _reject(_mutated(lambda d: d.update(sent_at="1970-01-01T00:00:00Z")))
+    assert rej.code == "timestamp" and "sent_at" in rej.reason
+
+
+def test_boot_time_in_9999_is_rejected() -> None:
+    rej = _reject(_mutated(lambda d: d["state"].update(boot_time="9999-01-01T00:00:00Z")))
+    assert rej.code == "clock" and "state.boot_time" in rej.reason
+
+
+def test_boot_time_of_a_server_up_for_a_year_is_accepted() -> None:
+    long_up = iso(NOW - timedelta(days=365))
+    ok = validate(TOPIC, _mutated(lambda d: d["state"].update(boot_time=long_up)), NOW, LIMITS)
+    assert isinstance(ok, ValidTelemetry)
+
+
+def test_1e300_watts_is_rejected() -> None:
+    rej = _reject(_mutated(lambda d: d["readings"][0].update(value=1e300)))
+    assert rej.code == "bounds" and "power_watts" in rej.reason and "20000" in rej.reason
+
+
+def test_negative_cpu_power_is_rejected() -> None:
+    rej = _reject(_mutated(lambda d: d["readings"][0].update(value=-3.0)))
+    assert rej.code == "bounds" and "negative" in rej.reason
+
+
+def test_infinite_power_written_as_1e400_is_rejected() -> None:
+    payload = dump(good_doc()).replace(b'"value":12.5', b'"value":1e400')
+    rej = _reject(payload)
+    assert rej.code == "schema" and "finite" in rej.reason
+
+
+@pytest.mark.parametrize(
+    ("where", "change"),
+    [
+        ("readings.0.component", lambda d: d["readings"][0].update(component="pack\u0000age")),
+        ("state.sleep_blockers.0", lambda d: d["state"].update(sleep_blockers=["a\u0000b"])),
+        ("kind", lambda d: d.update(kind="lap\u0000top")),
+    ],
+)
+def test_nul_characters_are_rejected(where: str, change: Callable[[dict[str, Any]], None]) -> None:
+    rej = _reject(_mutated(change))
+    assert rej.code == "string" and where in rej.reason and "control character" in rej.reason
+
+
+def test_overlong_blocker_name_is_rejected() -> None:
+    rej = _reject(_mutated(lambda d: d["state"].update(sleep_blockers=["x" * 129])))
+    assert rej.code == "string" and "above 128" in rej.reason
+
+
+def test_reversed_slept_interval_is_rejected() -> None:
+    a, b = iso(NOW - timedelta(hours=1)), iso(NOW - timedelta(hours=2))
+    rej = _reject(_mutated(lambda d: d["state"].update(slept=[{"start": a, "end": b}])))
+    assert rej.code == "slept" and "before it starts" in rej.reason
+
+
+def test_overlapping_slept_intervals_are_rejected() -> None:
+    spans = [(3, 1), (2, 0.5)]
+    slept = [
+        {"start": iso(NOW - timedelta(hours=s)), "end": iso(NOW - timedelta(hours=e))}
+        for s, e in spans
+    ]
+    rej = _reject(_mutated(lambda d: d["state"].update(slept=slept)))
+    assert rej.code == "slept" and "state.slept.1" in rej.reason
+
+
+def test_slept_interval_ending_after_sent_at_is_rejected() -> None:
+    slept = [{"start": iso(NOW - timedelta(minutes=1)), "end": iso(NOW + timedelta(minutes=1))}]
+    rej = _reject(_mutated(lambda d: d["state"].update(slept=slept)))
+    assert rej.code == "slept" and "after sent_at" in rej.reason
+
+
+def test_20_year_slept_interval_is_rejected() -> None:
+    slept = [{"start": iso(NOW - timedelta(days=20 * 365)), "end": iso(NOW - timedelta(hours=1))}]
+    payload = _mutated(lambda d: d["state"].update(slept=slept))
+    assert len(payload) < 1000
+    rej = _reject(payload)
+    assert rej.code == "timestamp" and "state.slept.0.start" in rej.reason
+
+
+def test_status_in_year_9999_is_rejected() -> None:
+    payload = Status(device_id="pc-1", online=False).to_json()[:-1] + b',"ts":"9999-01-01T00:00Z"}'
+    rej = _reject(payload, TOPIC.replace("telemetry", "status"))
+    assert rej.code == "clock" and rej.reason.startswith("ts")
+
+
+def test_idle_seconds_of_a_century_is_rejected() -> None:
+    rej = _reject(_mutated(lambda d: d["state"].update(idle_seconds=3.2e9)))
+    assert rej.code == "bounds" and "idle_seconds" in rej.reason
+
+
+# -- through the ingest worker and a real SQLite ledger --------------------------------------
+
+
+@pytest.fixture
+def ingest(tmp_path: Path) -> Iterator[tuple[Ingestor, Ledger]]:
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    ledger.migrate()
+    ingestor = Ingestor(ledger, CollectorMetrics(), limits=LIMITS)
+    ingestor.start()
+    yield ingestor, ledger
+    ingestor.stop()
+    ledger.close()
+
+
+HOSTILE = {
+    "year 1": lambda d: d.update(sent_at="0001-01-01T00:00:00+05:00"),
+    "state ts 9999": lambda d: d["state"].update(ts="9999-12-31T00:00:00Z"),
+    "seq 2^63": lambda d: d.update(seq=2**63),
+    "1e300 W": lambda d: d["readings"][0].update(value=1e300),
+    "NUL": lambda d: d.update(kind="\u0000"),
+    "20-year sleep": lambda d: d["state"].update(
+        slept=[{"start": "2006-11-17T09:00:00Z", "end": "2026-11-17T08:00:00Z"}]
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_one_hostile_message_in_a_batch_is_one_dead_letter(
+    ingest: tuple[Ingestor, Ledger], case: str
+) -> None:
+    ingestor, ledger = ingest
+    started = time.monotonic()
+    for seq in range(50):
+        ingestor.submit(TOPIC, good_message(seq).to_json(), NOW)
+    doc = good_doc(seq=999)
+    HOSTILE[case](doc)
+    ingestor.submit(TOPIC, dump(doc), NOW)
+    for seq in range(50, 100):
+        ingestor.submit(TOPIC, good_message(seq).to_json(), NOW)
+    assert ingestor.wait_idle(30)
+    assert time.monotonic() - started < 5, "no stall, no retries"
+    assert ledger.count("messages") == 100
+    (dead,) = ledger.dead_letters()
+    assert dead.reason and dead.topic == TOPIC
+    # 100 messages × (2 readings + 1 h of sleep at one sample per 10 min, both ends: 7)
+    assert ledger.count("samples") == 100 * (2 + 7)
+
+
+def test_a_state_in_year_9999_does_not_freeze_last_seen(ingest: tuple[Ingestor, Ledger]) -> None:
+    ingestor, ledger = ingest
+    doc = good_doc(seq=1)
+    doc["state"]["ts"] = "9999-12-31T00:00:00Z"
+    ingestor.submit(TOPIC, dump(doc), NOW)
+    later = NOW + timedelta(minutes=10)
+    ingestor.submit(TOPIC, good_message(2, at=later).to_json(), later)
+    assert ingestor.wait_idle(10)
+    (device,) = ledger.devices()
+    assert device.last_seen.replace(tzinfo=None) == (later - timedelta(seconds=5)).replace(
+        tzinfo=None
+    )
+    assert device.last_seq == 2
+    assert "state.ts" in ledger.dead_letters()[0].reason
