@@ -51,7 +51,9 @@ class CollectorApp:
         self.cfg = cfg
         self.inventory = inventory if inventory is not None else load_inventory(cfg.inventory)
         self.metrics = CollectorMetrics()
-        self.ledger = Ledger(cfg.ledger.url)
+        self.ledger = Ledger(
+            cfg.ledger.url, dead_letter_payload_bytes=cfg.retention.dead_letter_payload_bytes
+        )
         if spool_dir is not None:  # the demo and tests keep their spool in their own folder
             cfg = cfg.model_copy(
                 update={"timeseries": cfg.timeseries.model_copy(update={"spool_dir": spool_dir})}
@@ -254,7 +256,12 @@ class CollectorApp:
             now - timedelta(days=self.cfg.retention.raw_days),
             now - timedelta(days=self.cfg.retention.hourly_days),
         )
-        log.info("retention: deleted %d raw rows and %d hourly rows", raw, hourly)
+        dead = self.ledger.expire_dead_letters(
+            now - timedelta(days=self.cfg.retention.dead_letter_days)
+        )
+        log.info(
+            "retention: deleted %d raw rows, %d hourly rows and %d dead letters", raw, hourly, dead
+        )
         from collector.alerts.delivered import DeliveryLog
 
         # Violations older than the lookback are never evaluated again: nothing to resend.

@@ -64,6 +64,8 @@ def dead_letters(path: Path | None, limit: int, as_json: bool) -> int:
                         "topic": r.topic,
                         "reason": r.reason,
                         "payload": r.payload.decode("utf-8", "replace"),
+                        "payload_bytes": r.payload_bytes,
+                        "truncated": r.truncated,
                     }
                     for r in rows
                 ],
@@ -76,9 +78,12 @@ def dead_letters(path: Path | None, limit: int, as_json: bool) -> int:
         print("no dead letters")
     for r in rows:
         preview = r.payload[:80].decode("utf-8", "replace")
+        size = f"{r.payload_bytes} bytes" + (
+            f", first {len(r.payload)} kept" if r.truncated else ""
+        )
         print(
             f"#{r.id} {r.received_at:%Y-%m-%d %H:%M:%S}Z {r.topic}\n    reason: {r.reason}\n"
-            f"    payload ({len(r.payload)} bytes): {preview!r}"
+            f"    payload ({size}): {preview!r}"
         )
     return 0
 

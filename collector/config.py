@@ -386,6 +386,10 @@ class MetricsSettings(Section):
 class RetentionSettings(Section):
     raw_days: int = Field(35, ge=1, description="Raw samples are deleted after this.")
     hourly_days: int = Field(3 * 366, ge=30, description="Hourly kWh roll-ups kept this long.")
+    dead_letter_days: int = Field(30, ge=1, description="Rejected messages are deleted after this.")
+    dead_letter_payload_bytes: int = Field(
+        16_384, ge=256, le=1_048_576, description="Bytes of a rejected payload kept (its start)."
+    )
 
 
 class AnalysisSettings(Section):

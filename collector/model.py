@@ -70,13 +70,18 @@ class DeviceRecord:
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    """A rejected message, kept with its raw bytes and the reason."""
+    """A rejected message, kept with its first bytes, its size as received and the reason."""
 
     id: int
     received_at: datetime
     topic: str
     reason: str
-    payload: bytes
+    payload: bytes  # the first bytes of the payload, at most retention.dead_letter_payload_bytes
+    payload_bytes: int  # the size of the payload as received
+
+    @property
+    def truncated(self) -> bool:
+        return self.payload_bytes > len(self.payload)
 
 
 @dataclass(frozen=True, slots=True)

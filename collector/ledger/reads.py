@@ -281,7 +281,14 @@ class LedgerReads:
         q = select(t.dead_letters).order_by(t.dead_letters.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [
-                DeadLetter(r.id, utc(r.received_at), r.topic, r.reason, bytes(r.payload))
+                DeadLetter(
+                    r.id,
+                    utc(r.received_at),
+                    r.topic,
+                    r.reason,
+                    bytes(r.payload),
+                    len(r.payload) if r.payload_bytes is None else r.payload_bytes,
+                )
                 for r in conn.execute(q)
             ]
 

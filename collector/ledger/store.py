@@ -56,11 +56,18 @@ class StoreResult:
     conflicts: tuple[int, ...] = ()  # indexes of known keys with other content (dead-lettered)
 
 
+#: Bytes of a rejected payload kept by default (``retention.dead_letter_payload_bytes``).
+DEAD_LETTER_PAYLOAD_BYTES = 16_384
+
+
 class Ledger(LedgerReads):
     """The ledger behind a SQLAlchemy URL (``sqlite:///veille.sqlite`` by default)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, *, dead_letter_payload_bytes: int = DEAD_LETTER_PAYLOAD_BYTES
+    ) -> None:
         self.url = url
+        self.dead_letter_payload_bytes = dead_letter_payload_bytes
         self.engine: Engine = create_engine(url, future=True)
         self._sample_procs: tuple[Callable[[Any], Any], Callable[[Any], Any]] | None = None
         if self.engine.dialect.name == "sqlite":
@@ -104,7 +111,7 @@ class Ledger(LedgerReads):
         state_rows: list[dict[str, Any]] = []
         latest: dict[str, Accepted] = {}
         counts: dict[str, int] = {}
-        dead = [dead_row(r) for r in rejected]
+        dead = [self._capped(dead_row(r)) for r in rejected]
         with translated(), self.engine.begin() as conn:
             new = insert_message_ids(
                 conn, self._insert_ignore(t.messages), [batch[i] for i in order]
@@ -117,7 +124,7 @@ class Ledger(LedgerReads):
                     before = known.get(acc.key)
                     if before and acc.content_hash and before != acc.content_hash:
                         conflicts.append(i)
-                        dead.append(conflict_row(acc, before))
+                        dead.append(self._capped(conflict_row(acc, before)))
                     continue
                 new.discard(acc.key)
                 known[acc.key] = acc.content_hash or ""
@@ -260,11 +267,34 @@ class Ledger(LedgerReads):
             )
 
     def dead_letter(self, topic: str, reason: str, payload: bytes, received_at: datetime) -> None:
+        """Keep a rejected message: its reason, its size, and its first bytes only (a flood of
+        1 MB rejections must not fill the disk)."""
         with translated(), self.engine.begin() as conn:
             conn.execute(
                 t.dead_letters.insert(),
-                {"received_at": received_at, "topic": topic, "reason": reason, "payload": payload},
+                self._capped(
+                    {"received_at": received_at, "topic": topic, "reason": reason, "payload": payload}
+                ),
             )
+
+    def _capped(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A dead-letter row with its payload cut to ``dead_letter_payload_bytes``, the size as
+        received in ``payload_bytes``, and the topic cut to its column's 512 characters."""
+        payload: bytes = row["payload"]
+        return {
+            **row,
+            "topic": row["topic"][:512],
+            "payload": payload[: self.dead_letter_payload_bytes],
+            "payload_bytes": len(payload),
+        }
+
+    def expire_dead_letters(self, before: datetime) -> int:
+        """Delete dead letters received before ``before``; returns how many."""
+        with self.engine.begin() as conn:
+            gone = conn.execute(
+                delete(t.dead_letters).where(t.dead_letters.c.received_at < before)
+            ).rowcount
+        return int(gone)
 
     def replace_hourly(self, device_id: str, rows: Sequence[HourlyEnergy]) -> None:
         """Replace a device's hourly kWh for the hours in ``rows``."""

@@ -205,8 +205,10 @@ dead_letters = Table(
     Column("received_at", Ts, nullable=False),
     Column("topic", String(512), nullable=False),
     Column("reason", Text, nullable=False),
-    Column("payload", LargeBinary, nullable=False),
+    Column("payload", LargeBinary, nullable=False),  # the first bytes only: see payload_bytes
+    Column("payload_bytes", BigInteger),  # size as received; NULL on rows kept whole (before 0005)
 )
+Index("ix_dead_letters_received_at", dead_letters.c.received_at)
 
 
 def utc(value: datetime) -> datetime:
