@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from collector import redact
 from collector.broker import EmbeddedBroker
 from collector.config import CollectorConfig, SnmpTarget, load_config
 from collector.ingest.mqtt import MqttIngest
@@ -273,8 +274,11 @@ class CollectorApp:
 
 def run_service(config: Path | None) -> int:
     """``veille-collector run``: start, then serve until SIGINT/SIGTERM."""
-    logging.getLogger().setLevel(logging.INFO)
+    root = logging.getLogger()
+    if root.getEffectiveLevel() > logging.INFO:  # keep -v (DEBUG)
+        root.setLevel(logging.INFO)
     cfg = load_config(config)
+    redact.install(redact.model_secrets(cfg))
     app = CollectorApp(cfg)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -284,7 +288,7 @@ def run_service(config: Path | None) -> int:
         "collector up: MQTT %s:%s, ledger %s, /metrics on %s",
         cfg.mqtt.host,
         app.mqtt_port,
-        cfg.ledger.url,
+        redact.mask_url(cfg.ledger.url),
         app.metrics_port,
     )
     try:

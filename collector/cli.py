@@ -193,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from collector import redact
+
+    redact.install()  # URL passwords from the start; the config's secrets once it is read
     try:
         return _dispatch(args)
     except ConfigError as exc:
@@ -329,11 +332,13 @@ def _import_inventory(args: argparse.Namespace) -> int:
 def _poll(args: argparse.Namespace) -> int:
     from pydantic import SecretStr
 
+    from collector import redact
     from collector.config import SnmpV3
     from collector.snmp.cli import poll_command
     from collector.snmp.discover import discover_command
     from collector.snmp.estimate import Rating
 
+    redact.install(s for s in (args.community, args.v3_auth_key, args.v3_priv_key) if s)
     v3 = None
     if args.v3_user:
         if not (args.v3_auth_key and args.v3_priv_key):

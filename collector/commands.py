@@ -9,6 +9,7 @@ from pathlib import Path
 from collector.config import CollectorConfig, load_config
 from collector.inventory import load_inventory
 from collector.ledger import Ledger
+from collector.redact import mask_url
 from collector.startup import check_startup
 
 
@@ -20,8 +21,8 @@ def check_config(path: Path | None) -> int:
     broker = "embedded (amqtt)" if cfg.mqtt.embedded else f"{cfg.mqtt.host}:{cfg.mqtt.port}"
     print(f"config OK: {path or '(defaults)'}")
     print(f"  MQTT broker: {broker}, protocol {cfg.mqtt.protocol}")
-    print(f"  ledger: {cfg.ledger.url}")
-    print(f"  time series: {cfg.timeseries.url or 'off'}")
+    print(f"  ledger: {mask_url(cfg.ledger.url)}")
+    print(f"  time series: {mask_url(cfg.timeseries.url) if cfg.timeseries.url else 'off'}")
     print(f"  SNMP targets: {len(cfg.snmp.targets)} (shard {cfg.snmp.shard}/{cfg.snmp.shards})")
     print(f"  SNMP profiles: {len(profiles)} loaded")
     print(f"  inventory: {len(inv)} devices from {cfg.inventory or '(none)'}")

@@ -31,6 +31,7 @@ from collector.config import CollectorConfig
 from collector.demo_reports import write_demo_reports
 from collector.inventory import load_inventory
 from collector.jobs import recompute
+from collector.redact import mask_url
 from collector.report import build_summary, render_text, write_reports
 from collector.sim.agents import history, live
 from collector.sim.alert_receivers import AlertReceivers
@@ -145,7 +146,7 @@ def run_demo(
     app.start(jobs=False)
     progress.detail(
         f"MQTT 127.0.0.1:{app.mqtt_port}, /metrics http://127.0.0.1:"
-        f"{app.metrics_port}/metrics, ledger {cfg.ledger.url}"
+        f"{app.metrics_port}/metrics, ledger {mask_url(cfg.ledger.url)}"
     )
 
     publishers: dict[str, Publisher] = {}
