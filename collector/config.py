@@ -174,6 +174,11 @@ class SnmpSettings(Section):
     concurrency: int = Field(32, ge=1, le=50)
     shard: int = Field(0, ge=0)
     shards: int = Field(1, ge=1)
+    source_address: str | None = Field(
+        None,
+        description="Local address the SNMP socket binds to; default: the one routed to the "
+        "target (127.0.0.1 for targets on loopback), never the wildcard.",
+    )
     targets: list[SnmpTarget] = Field(default_factory=list)
     extra_profiles: Path | None = Field(
         None,

@@ -5,6 +5,11 @@ Reads raw values, unscaled: ``int`` for INTEGER, Gauge32, Counter32/64 and TimeT
 ``None`` where the agent has no such object. SNMP v2c (community) and v3 authPriv are
 supported. Every pysnmp failure becomes one of the errors in :mod:`collector.snmp.errors`,
 and no more than :data:`MAX_IN_FLIGHT` requests of one client are on the wire at once.
+
+The UDP socket that sends requests and receives answers is never bound to the wildcard
+address: it binds to ``source_address`` (``snmp.source_address``) when configured, otherwise
+to the local address the kernel routes to the target (127.0.0.1 for a target on loopback), so
+that answers are accepted on that one interface only. One socket per source address.
 """
 
 from __future__ import annotations
@@ -111,10 +116,17 @@ def _python_value(value: Any) -> SnmpValue | None:
 class SnmpClient:
     """Sends requests from engines bound to the running event loop (one per credential)."""
 
-    def __init__(self, max_in_flight: int = MAX_IN_FLIGHT, *, fast_v2c: bool = True) -> None:
+    def __init__(
+        self,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        *,
+        fast_v2c: bool = True,
+        source_address: str | None = None,
+    ) -> None:
         self._max = max(1, min(max_in_flight, MAX_IN_FLIGHT))
+        self.source_address = source_address
         self._fast = fast_v2c  # v2c requests through collector.snmp.v2c, not pysnmp
-        self._v2c = v2c.V2cTransport(RESOLVE_TTL_SECONDS)
+        self._v2c = v2c.V2cTransport(RESOLVE_TTL_SECONDS, source_address=source_address)
         self._rows_seen: dict[tuple[str, int, Oid], int] = {}  # rows per column, last walk
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
@@ -186,7 +198,7 @@ class SnmpClient:
             self._slots = asyncio.Semaphore(self._max)
         return self._slots
 
-    def _credentials(self, ep: Endpoint) -> tuple[Any, Any]:
+    def _credentials(self, ep: Endpoint, source: str) -> tuple[Any, Any]:
         if ep.v3 is None:
             if ep.community is None:
                 raise errors.SnmpError(f"{ep}: no community and no SNMPv3 user")
@@ -210,7 +222,9 @@ class SnmpClient:
                 authProtocol=_AUTH_PROTOCOLS[v3.auth_protocol],
                 privProtocol=_PRIV_PROTOCOLS[v3.priv_protocol],
             )
-        # One engine per v3 identity: pysnmp keys its USM users by name only.
+        # One engine per v3 identity (pysnmp keys its USM users by name only) and per source
+        # address (an engine has one UDP socket, bound by the first target it sends to).
+        key = f"{source}/{key}"
         eng = self._engines.get(key)
         if eng is None:
             eng = self._engines[key] = SnmpEngine()
@@ -236,6 +250,8 @@ class SnmpClient:
             target = await UdpTransportTarget.create(
                 (ep.host, ep.port), timeout=ep.timeout, retries=ep.retries
             )
+            source = self.source_address or v2c.route_source(target.transport_address)
+            target.set_local_address((source, 0))
             cached = self._transports[key] = (now, target)
         return cached[1]
 
@@ -250,11 +266,11 @@ class SnmpClient:
                     str(ep), ep.host, ep.port, ep.community, pdu, oids,
                     reps=max_repetitions, timeout=ep.timeout, retries=ep.retries,
                 )  # fmt: skip
-        eng, auth = self._credentials(ep)
-        var_binds = [self._varbind(eng, oid) for oid in oids]
         async with slots:
             try:
                 target = await self._target(ep)
+                eng, auth = self._credentials(ep, target.iface[0])
+                var_binds = [self._varbind(eng, oid) for oid in oids]
                 if kind == "get":
                     call = get_cmd(eng, auth, target, ContextData(), *var_binds, lookupMib=False)
                 elif kind == "next":

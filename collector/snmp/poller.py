@@ -86,7 +86,7 @@ class SnmpPoller:
         self.rounds = 0
         self._failures: dict[str, int] = {}
         self._skip: dict[str, int] = {}
-        self._client = SnmpClient(settings.concurrency)
+        self._client = SnmpClient(settings.concurrency, source_address=settings.source_address)
 
     @property
     def budget_seconds(self) -> float:

@@ -172,12 +172,24 @@ class _Protocol(asyncio.DatagramProtocol):
             waiting[1].set_result(data)
 
 
-class V2cTransport:
-    """One UDP socket per address family, bound to the loop that first used it."""
+def route_source(address: tuple[str, int], family: int = socket.AF_INET) -> str:
+    """The local address the kernel would send from to reach ``address`` (no packet is sent:
+    connecting a UDP socket only picks the route)."""
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        probe.connect(address)
+        return str(probe.getsockname()[0])
 
-    def __init__(self, resolve_ttl: float = 300.0) -> None:
-        self._endpoints: dict[int, tuple[asyncio.DatagramTransport, _Protocol]] = {}
+
+class V2cTransport:
+    """One UDP socket per address family and local address, bound to the loop that first used
+    it. A socket never binds to the wildcard: to ``source_address`` when given, else to the
+    address the kernel routes to the target (127.0.0.1 for a target on loopback)."""
+
+    def __init__(self, resolve_ttl: float = 300.0, *, source_address: str | None = None) -> None:
+        self._endpoints: dict[tuple[int, str], tuple[asyncio.DatagramTransport, _Protocol]] = {}
         self._addrs: dict[tuple[str, int], tuple[float, tuple[int, str, int]]] = {}
+        self._sources: dict[tuple[int, str], str] = {}
+        self._source_address = source_address
         self._ttl = resolve_ttl
 
     async def _address(self, host: str, port: int) -> tuple[int, str, int]:
@@ -225,12 +237,24 @@ class V2cTransport:
         except (OSError, DecodeError, ValueError) as exc:
             raise errors.SnmpError(f"{label}: {exc}") from exc
 
-    async def _socket(self, family: int) -> tuple[asyncio.DatagramTransport, _Protocol]:
-        found = self._endpoints.get(family)
+    def _source(self, family: int, ip: str, port: int) -> str:
+        if self._source_address is not None:
+            return self._source_address
+        found = self._sources.get((family, ip))
+        if found is None:
+            found = self._sources[(family, ip)] = route_source((ip, port), family)
+        return found
+
+    async def _socket(
+        self, family: int, source: str
+    ) -> tuple[asyncio.DatagramTransport, _Protocol]:
+        found = self._endpoints.get((family, source))
         if found is None:
             loop = asyncio.get_running_loop()
-            transport, protocol = await loop.create_datagram_endpoint(_Protocol, family=family)
-            found = self._endpoints[family] = (transport, protocol)
+            transport, protocol = await loop.create_datagram_endpoint(
+                _Protocol, family=family, local_addr=(source, 0)
+            )
+            found = self._endpoints[(family, source)] = (transport, protocol)
         return found
 
     async def request(
@@ -246,7 +270,7 @@ class V2cTransport:
     ) -> list[tuple[Oid, Value]]:
         """Send one request to ``(family, ip, port)`` and return its var-binds."""
         family, ip, port = addr
-        transport, protocol = await self._socket(family)
+        transport, protocol = await self._socket(family, self._source(family, ip, port))
         request_id = secrets.randbits(31)
         while request_id in protocol.pending:
             request_id = secrets.randbits(31)
@@ -275,3 +299,4 @@ class V2cTransport:
             transport.close()
         self._endpoints.clear()
         self._addrs.clear()
+        self._sources.clear()
