@@ -267,7 +267,7 @@ class Ingestor:
             if i.rejection is not None:
                 self.metrics.rejects.labels(i.code).inc()
                 m.labels("rejected").inc()
-                log.warning("rejected %s: %s", i.rejection.topic, i.rejection.reason)
+                log.warning("rejected %r: %s", i.rejection.topic[:200], i.rejection.reason)
             elif i.status is not None:
                 statuses += 1
         m.labels("status").inc(statuses)

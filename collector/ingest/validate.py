@@ -12,6 +12,7 @@ any other exception from parsing is turned into a rejection that names it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,13 +20,14 @@ from pydantic import ValidationError
 
 from collector.ingest.bounds import Bounds, Window, check_status, check_telemetry, default_bounds
 from collector.ingest.rejection import Rejected
-from contract.schema import SCHEMA_VERSION, Status, Telemetry, parse_topic
+from contract.schema import IDENT_PATTERN, SCHEMA_VERSION, Status, Telemetry, parse_topic
 
 __all__ = ["Limits", "Rejected", "ValidStatus", "ValidTelemetry", "validate"]
 
 #: The deepest a valid message nests (message > state > slept > interval is 4); a deeper
 #: document is refused before the model sees it.
 MAX_DEPTH = 8
+_IDENT = re.compile(IDENT_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,9 @@ def _validate(
         site, device_id, kind = parse_topic(topic)
     except ValueError as exc:
         raise Rejected("topic", str(exc)) from None
+    for part, value in (("site", site), ("device_id", device_id)):
+        if not _IDENT.fullmatch(value):
+            raise Rejected("topic", f"{part} {value[:130]!r} in the topic is not {IDENT_PATTERN}")
     window = Window(
         received_at, received_at - limits.max_backlog, received_at + limits.max_clock_skew
     )

@@ -2,15 +2,16 @@
 reason, no absurd value accepted.
 
 The oracle reads ``collector/ingest/bounds.toml`` itself and checks an accepted message field
-by field, without the validator's code. Profiles: ``make test`` runs a few thousand cases,
-derandomised (the same cases each run); ``VEILLE_FUZZ=nightly`` runs 150,000, random each
-time (README, "Hostile input").
+by field, without the validator's code. Profiles: ``make test`` runs 6,000 cases (5 × 1,200),
+derandomised (the same cases each run); ``VEILLE_FUZZ=nightly`` runs 250,000 (5 × 50,000),
+random each time (README, "Hostile input").
 """
 
 from __future__ import annotations
 
 import json
 import os
+import string
 import tomllib
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -108,6 +109,9 @@ def check(payload: bytes, topic: str = TOPIC) -> None:
         assert rej.code and isinstance(rej.code, str)
         assert rej.reason and isinstance(rej.reason, str)
         return
+    site_chars = set(string.ascii_letters + string.digits + "_.:-")
+    assert 1 <= len(verdict.site) <= 128 and set(verdict.site) <= site_chars, verdict.site
+    assert verdict.site[0].isascii() and verdict.site[0].isalnum()
     if isinstance(verdict, ValidTelemetry):
         assert absurd(verdict.message, NOW) == [], payload[:300]
     else:
@@ -248,7 +252,10 @@ GOOD = good_message().to_json()
             st.binary(max_size=8),
         ),
     ),
-    st.sampled_from([TOPIC, TOPIC.replace("telemetry", "status"), "veille/v1/a/b/c", ""]),
+    st.one_of(
+        st.sampled_from([TOPIC, TOPIC.replace("telemetry", "status"), "veille/v1/a/b/c", ""]),
+        st.builds("veille/v1/{}/pc-1/telemetry".format, st.text(max_size=140)),
+    ),
 )
 def test_fuzz_raw_bytes(payload: bytes, topic: str) -> None:
     check(payload, topic)
@@ -272,3 +279,10 @@ def test_the_oracle_flags_what_it_must() -> None:
     assert absurd(hot, NOW) == ["value power_watts=1e+300"]
     old = good.model_copy(update={"sent_at": datetime(1970, 1, 1, tzinfo=UTC)})
     assert "sent_at" in absurd(old, NOW)
+
+
+@FUZZ
+@given(st.text(max_size=140), st.sampled_from(["telemetry", "status"]))
+def test_fuzz_site_in_the_topic(site: str, kind: str) -> None:
+    payload = GOOD if kind == "telemetry" else Status(device_id="pc-1", online=True).to_json()
+    check(payload, f"veille/v1/{site}/pc-1/{kind}")

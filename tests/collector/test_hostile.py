@@ -17,6 +17,7 @@ from collector.ledger import Ledger
 from collector.metrics import CollectorMetrics
 from contract.schema import Status
 from tests.collector.hostile_cases import NOW, TOPIC, dump, good_doc, good_message, iso
+from tests.servers import _Postgres
 
 LIMITS = Limits()
 
@@ -175,9 +176,26 @@ def test_idle_seconds_of_a_century_is_rejected() -> None:
 # -- through the ingest worker and a real SQLite ledger --------------------------------------
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def any_ledger(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    pg: _Postgres = request.getfixturevalue("postgres")
+    return pg.create_database(f"hostile_{abs(hash(request.node.name)) % 10**8}")
+
+
 @pytest.fixture
 def ingest(tmp_path: Path) -> Iterator[tuple[Ingestor, Ledger]]:
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    yield from _ingest(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+
+
+@pytest.fixture
+def ingest_both(any_ledger: str) -> Iterator[tuple[Ingestor, Ledger]]:
+    yield from _ingest(any_ledger)
+
+
+def _ingest(url: str) -> Iterator[tuple[Ingestor, Ledger]]:
+    ledger = Ledger(url)
     ledger.migrate()
     ingestor = Ingestor(ledger, CollectorMetrics(), limits=LIMITS)
     ingestor.start()
@@ -200,9 +218,9 @@ HOSTILE = {
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_one_hostile_message_in_a_batch_is_one_dead_letter(
-    ingest: tuple[Ingestor, Ledger], case: str
+    ingest_both: tuple[Ingestor, Ledger], case: str
 ) -> None:
-    ingestor, ledger = ingest
+    ingestor, ledger = ingest_both
     started = time.monotonic()
     for seq in range(50):
         ingestor.submit(TOPIC, good_message(seq).to_json(), NOW)
@@ -234,3 +252,32 @@ def test_a_state_in_year_9999_does_not_freeze_last_seen(ingest: tuple[Ingestor, 
     )
     assert device.last_seq == 2
     assert "state.ts" in ledger.dead_letters()[0].reason
+
+
+@pytest.mark.parametrize("site", ["s" * 200, "mai\u0000rie", "mairie\n", "", "mai rie", "+", "é"])
+def test_a_site_in_the_topic_outside_the_identifier_rule_is_rejected(site: str) -> None:
+    payload = good_message().to_json()
+    rej = _reject(payload, f"veille/v1/{site}/pc-1/telemetry")
+    assert rej.code == "topic" and "site" in rej.reason
+    assert rej.reason.isprintable() and len(rej.reason) < 300
+
+
+def test_a_reason_quoting_the_sender_is_one_line_and_capped() -> None:
+    doc = good_doc()
+    doc["device_id"] = "x\n" * 100_000
+    rej = _reject(dump(doc))
+    assert rej.code == "device_mismatch"
+    assert rej.reason.isprintable() and len(rej.reason) <= 500
+
+
+def test_a_hostile_site_is_one_dead_letter_on_both_ledgers(
+    ingest_both: tuple[Ingestor, Ledger],
+) -> None:
+    """PostgreSQL refuses a 300-character site (VARCHAR(128)) or a NUL: refused before."""
+    ingestor, ledger = ingest_both
+    ingestor.submit("veille/v1/" + "s" * 300 + "/pc-1/telemetry", good_message(0).to_json(), NOW)
+    ingestor.submit(TOPIC, good_message(1).to_json(), NOW)
+    assert ingestor.wait_idle(10)
+    assert ledger.count("messages") == 1
+    (dead,) = ledger.dead_letters()
+    assert dead.reason.startswith("site")
