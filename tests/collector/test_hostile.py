@@ -275,9 +275,25 @@ def test_a_hostile_site_is_one_dead_letter_on_both_ledgers(
 ) -> None:
     """PostgreSQL refuses a 300-character site (VARCHAR(128)) or a NUL: refused before."""
     ingestor, ledger = ingest_both
-    ingestor.submit("veille/v1/" + "s" * 300 + "/pc-1/telemetry", good_message(0).to_json(), NOW)
+    hostile = good_message(0, device="pc-9").to_json()
+    ingestor.submit("veille/v1/" + "s" * 300 + "/pc-9/telemetry", hostile, NOW)
     ingestor.submit(TOPIC, good_message(1).to_json(), NOW)
     assert ingestor.wait_idle(10)
     assert ledger.count("messages") == 1
     (dead,) = ledger.dead_letters()
     assert dead.reason.startswith("site")
+
+
+def test_the_readme_bounds_table_is_the_shipped_table() -> None:
+    """The README's table of physical limits says what bounds.toml says, row by row."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = LIMITS.bounds
+    rows = {}
+    for line in readme.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`") and cells[1][:1] in "0−-":
+            name = cells[0].strip("`")
+            lo, hi = (float(c.replace(",", "").replace("−", "-")) for c in cells[1:3])
+            rows[name] = (lo, hi)
+    expected = {k: (r.min, r.max) for k, r in {**table.units, **table.metrics}.items()}
+    assert rows == expected
