@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from collector.ingest.health import LedgerHealth
+from collector.ingest.ratelog import RateLimitedLog
 from collector.ingest.sleep_energy import sleep_samples
 from collector.ingest.validate import Limits, Rejected, ValidStatus, validate
 from collector.ledger.errors import LedgerRefused, LedgerUnavailable, classify
@@ -89,6 +90,9 @@ class Ingestor:
         self._idle = threading.Event()
         self._idle.set()
         self._stopping = threading.Event()
+        self._rejections = RateLimitedLog(
+            log, what="rejections (see veille-collector dead-letters)"
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -267,7 +271,9 @@ class Ingestor:
             if i.rejection is not None:
                 self.metrics.rejects.labels(i.code).inc()
                 m.labels("rejected").inc()
-                log.warning("rejected %r: %s", i.rejection.topic[:200], i.rejection.reason)
+                self._rejections.warning(
+                    "rejected %r: %s", i.rejection.topic[:200], i.rejection.reason
+                )
             elif i.status is not None:
                 statuses += 1
         m.labels("status").inc(statuses)

@@ -3,6 +3,7 @@ never an escaped exception, never an absurd value stored, never a neighbour take
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -297,3 +298,15 @@ def test_the_readme_bounds_table_is_the_shipped_table() -> None:
             rows[name] = (lo, hi)
     expected = {k: (r.min, r.max) for k, r in {**table.units, **table.metrics}.items()}
     assert rows == expected
+
+
+def test_a_flood_of_hostile_messages_is_not_a_flood_of_log_lines(
+    ingest: tuple[Ingestor, Ledger], caplog: pytest.LogCaptureFixture
+) -> None:
+    ingestor, ledger = ingest
+    with caplog.at_level(logging.WARNING, "collector.ingest.pipeline"):
+        for _ in range(500):
+            ingestor.submit(TOPIC, b"\x00" * 64, NOW)
+        assert ingestor.wait_idle(30)
+    assert ledger.count("dead_letters") == 500
+    assert 1 <= len(caplog.records) <= 10
