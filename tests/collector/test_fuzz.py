@@ -141,7 +141,7 @@ numbers: st.SearchStrategy[Any] = st.one_of(
     st.floats(-10, 30_000),
     st.floats(allow_nan=False, allow_infinity=False),
     st.integers(-(10**25), 10**25),
-    st.sampled_from([1e300, -1e300, 2**63, 2**64, -1, 0, 1e-300]),
+    st.sampled_from([1e300, -1e300, 2**63, 2**64, 10**400, -1, 0, 1e-300, 5e-324]),
 )
 texts: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from(["package-0", "dram", "system:process", "laptop", "1.2.3", ""]),
