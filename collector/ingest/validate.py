@@ -1,8 +1,9 @@
 """Validate one MQTT message before anything is stored. Pure: bytes and times in, verdict out.
 
-Checks, in order: size, JSON (nesting depth and number size included), schema version (a
-newer schema is rejected whole with a clear reason, never half-read), the model itself, the
-device id in the topic against the payload, then the bounds of every field
+Checks, in order: the topic (site and device id must be identifiers), size, JSON (nesting
+depth and number size included), schema version (a newer schema is rejected whole with a
+clear reason, never half-read), the model itself, the device id in the topic against the
+payload, then the bounds of every field
 (:mod:`collector.ingest.bounds`: time window, physical limits, strings, slept intervals).
 Each rejection carries a short ``code`` for metrics and a human reason for the dead-letter
 store. Whatever the bytes, :func:`validate` returns a verdict or raises :class:`Rejected`:
