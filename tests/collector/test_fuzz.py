@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.schema import Status, Telemetry
 from collector.ingest.validate import Limits, Rejected, ValidStatus, ValidTelemetry, validate
+from contract.schema import Status, Telemetry
 from tests.collector.hostile_cases import NOW, TOPIC, dump, good_doc, good_message
 
 NIGHTLY = os.environ.get("VEILLE_FUZZ") == "nightly"

@@ -57,10 +57,19 @@ def test_mask_url(url: str, shown: str) -> None:
     assert mask_url(url) == shown
 
 
-def test_every_secret_of_a_config_is_found() -> None:
+SECRET_ENV = {
+    "VEILLE_MQTT__PASSWORD": SECRETS["mqtt"],
+    "VEILLE_TIMESERIES__TOKEN": SECRETS["token"],
+    "PDU_V3_AUTH_KEY": SECRETS["auth"],
+    "PDU_V3_PRIV_KEY": SECRETS["priv"],
+}
+
+
+def test_every_secret_of_a_config_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in SECRET_ENV.items():
+        monkeypatch.setenv(name, value)
     cfg = CollectorConfig.model_validate(_config_doc(5432, 1883, 8428, 161))
-    found = model_secrets(cfg)
-    assert set(SECRETS.values()) - {SECRETS["mqtt"], SECRETS["token"]} <= found
+    assert model_secrets(cfg) == set(SECRETS.values())
 
 
 def test_filter_masks_messages_arguments_and_tracebacks() -> None:
@@ -115,8 +124,9 @@ def _config_doc(pg_port: int, mqtt_port: int, vm_port: int, snmp_port: int) -> d
                     "port": snmp_port,
                     "v3": {
                         "user": "veille",
-                        "auth_key": SECRETS["auth"],
-                        "priv_key": SECRETS["priv"],
+                        # the per-target way: the keys' environment variables are named
+                        "auth_key_env": "PDU_V3_AUTH_KEY",
+                        "priv_key_env": "PDU_V3_PRIV_KEY",
                     },
                 },
             ],
@@ -169,11 +179,7 @@ def test_no_secret_in_any_output_of_the_collector(
         doc = _config_doc(postgres.port, mosquitto.port, victoria_metrics.port, snmpd.port)
         config = tmp_path / "collector.toml"
         config.write_text(_toml(doc))
-        env = {
-            **os.environ,
-            "VEILLE_MQTT__PASSWORD": SECRETS["mqtt"],
-            "VEILLE_TIMESERIES__TOKEN": SECRETS["token"],
-        }
+        env = {**os.environ, **SECRET_ENV}
         cmd = [sys.executable, "-m", "collector.cli"]
         check = subprocess.run(
             [*cmd, "check-config", "-c", str(config)],
