@@ -9,6 +9,7 @@ in a URL with ``***``, in the message and in the traceback, whoever logged it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -34,24 +35,25 @@ def _mask_query(query: str) -> str:
 
 
 def mask_url(url: str) -> str:
-    """``url`` with its password and credential query parameters replaced by ``***``."""
+    """``url`` with its password and credential query parameters replaced by ``***``.
+
+    Database URLs go through SQLAlchemy's own ``render_as_string(hide_password=True)``; then,
+    for every URL, the userinfo is cut at the last ``@`` as the standard URL parser does, so a
+    password holding an unencoded ``@`` is hidden whole too."""
     if url.startswith(("postgresql", "sqlite", "mysql")):
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            return _USERINFO.sub(rf"\g<head>{MASK}@", url)
-        shown = parsed.render_as_string(hide_password=True)
-        scheme, sep, rest = shown.partition("?")
-        return scheme + sep + _mask_query(rest) if sep else shown
+        with contextlib.suppress(ArgumentError, ValueError):  # not parsed: the URL rules below
+            url = make_url(url).render_as_string(hide_password=True)
     try:
         parts = urlsplit(url)
     except ValueError:
         return _USERINFO.sub(rf"\g<head>{MASK}@", url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        user, _, host = netloc.rpartition("@")
+    netloc, query = parts.netloc, _mask_query(parts.query)
+    user, at, host = netloc.rpartition("@")
+    if at and ":" in user:
         netloc = f"{user.partition(':')[0]}:{MASK}@{host}"
-    return urlunsplit(parts._replace(netloc=netloc, query=_mask_query(parts.query)))
+    if netloc == parts.netloc and query == parts.query:
+        return url  # nothing to hide: as written (urlunsplit would drop sqlite:///'s "//")
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def url_secrets(url: str) -> set[str]:
@@ -68,7 +70,7 @@ def url_secrets(url: str) -> set[str]:
         password = make_url(url).password
         if password:
             found.add(str(password))
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         pass
     return found
 

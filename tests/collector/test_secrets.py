@@ -51,6 +51,10 @@ SECRETS = {
         ("sqlite:///veille.sqlite", "sqlite:///veille.sqlite"),
         ("http://u:tok@127.0.0.1:8428/w?token=abc", "http://u:***@127.0.0.1:8428/w?token=***"),
         ("http://127.0.0.1:8428", "http://127.0.0.1:8428"),
+        # an unencoded @ in the password: SQLAlchemy splits at the first, URLs at the last
+        ("postgresql+psycopg://u:p@ss@db/v", "postgresql+psycopg://u:***@db/v"),
+        ("http://u:pw@host:notaport/x", "http://u:***@host:notaport/x"),
+        ("http://[::1", "http://[::1"),
     ],
 )
 def test_mask_url(url: str, shown: str) -> None:
@@ -63,6 +67,13 @@ SECRET_ENV = {
     "PDU_V3_AUTH_KEY": SECRETS["auth"],
     "PDU_V3_PRIV_KEY": SECRETS["priv"],
 }
+
+
+def test_a_config_url_that_does_not_parse_does_not_stop_the_search() -> None:
+    cfg = CollectorConfig.model_validate(
+        {"timeseries": {"url": "http://u:s3cret-x@host:notaport"}}
+    )
+    assert model_secrets(cfg) == {"s3cret-x"}
 
 
 def test_every_secret_of_a_config_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
