@@ -24,7 +24,7 @@ MASK = "***"
 SECRET_PARAMS = frozenset({"password", "passwd", "pwd", "sslpassword", "token", "secret", "key"})
 #: Secrets shorter than this are not masked inside other words ("a" would mask every "a").
 MIN_SECRET_CHARS = 3
-_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@")
+_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^/\s]+@")
 
 
 def _mask_query(query: str) -> str:
