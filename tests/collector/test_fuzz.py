@@ -163,11 +163,13 @@ metrics = st.sampled_from(
         "Power_watts",
     ]
 )
-json_values = st.recursive(
-    st.none() | st.booleans() | numbers | texts,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
-    max_leaves=8,
-)
+
+
+def _nest(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner)
+
+
+json_values = st.recursive(st.none() | st.booleans() | numbers | texts, _nest, max_leaves=8)
 anything: st.SearchStrategy[Any] = st.one_of(numbers, texts, timestamps, json_values)
 
 reading = st.fixed_dictionaries(
