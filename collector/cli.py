@@ -197,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
 
     redact.install()  # URL passwords from the start; the config's secrets once it is read
     try:
+        if hasattr(args, "config"):  # every command that reads the config: mask its secrets
+            from collector.config import load_config
+
+            redact.install(redact.model_secrets(load_config(args.config)))
         return _dispatch(args)
     except ConfigError as exc:
         print(f"configuration error in {exc.source}:", file=sys.stderr)

@@ -61,7 +61,7 @@ def test_dead_letters_expire_on_their_own_clock(ledger: Ledger) -> None:
 
 def test_rows_from_before_0005_read_as_kept_whole(url: str) -> None:
     led = Ledger(url)
-    upgrade(led.engine, "0002_violation_lifecycle")
+    upgrade(led.engine, "0004_hourly_coverage")
     with led.engine.begin() as conn:
         # the columns before revision 0005: no payload_bytes yet
         conn.execute(

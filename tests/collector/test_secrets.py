@@ -34,6 +34,8 @@ SECRETS = {
     "community": "snmp-Community-c0ffee",
     "auth": "snmp-AuthKey-0a1b2c",
     "priv": "snmp-PrivKey-9z8y7x",
+    "glpi_app": "glpi-AppToken-4d4d",
+    "glpi_user": "glpi-UserToken-8e8e",
 }
 
 
@@ -66,6 +68,8 @@ SECRET_ENV = {
     "VEILLE_TIMESERIES__TOKEN": SECRETS["token"],
     "PDU_V3_AUTH_KEY": SECRETS["auth"],
     "PDU_V3_PRIV_KEY": SECRETS["priv"],
+    "VEILLE_GLPI__APP_TOKEN": SECRETS["glpi_app"],
+    "VEILLE_GLPI__USER_TOKEN": SECRETS["glpi_user"],
 }
 
 

@@ -1,7 +1,7 @@
 """dead letters: original payload size (payloads are truncated), index for their retention
 
 Revision ID: 0005_dead_letter_size
-Revises: 0002_violation_lifecycle
+Revises: 0004_hourly_coverage
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_dead_letter_size"
-down_revision = "0002_violation_lifecycle"
+down_revision = "0004_hourly_coverage"
 branch_labels = None
 depends_on = None
 
