@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import insert
 
 from collector.app import CollectorApp
@@ -15,7 +16,7 @@ from collector.config import CollectorConfig
 from collector.inventory import Inventory
 from collector.ledger import Ledger
 from collector.ledger import tables as t
-from collector.ledger.migrate import upgrade
+from collector.ledger.migrate import alembic_config, upgrade
 from tests.servers import _Postgres
 
 T0 = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
@@ -61,7 +62,11 @@ def test_dead_letters_expire_on_their_own_clock(ledger: Ledger) -> None:
 
 def test_rows_from_before_0005_read_as_kept_whole(url: str) -> None:
     led = Ledger(url)
-    upgrade(led.engine, "0004_hourly_coverage")
+    before = ScriptDirectory.from_config(alembic_config(led.engine)).get_revision(
+        "0005_dead_letter_size"
+    )
+    assert before is not None and isinstance(before.down_revision, str)
+    upgrade(led.engine, before.down_revision)
     with led.engine.begin() as conn:
         # the columns before revision 0005: no payload_bytes yet
         conn.execute(

@@ -1,7 +1,7 @@
 """dead letters: original payload size (payloads are truncated), index for their retention
 
 Revision ID: 0005_dead_letter_size
-Revises: 0004_hourly_coverage
+Revises: 0010_policy_windows
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_dead_letter_size"
-down_revision = "0004_hourly_coverage"
+# after the lead's 0010 (its id was fixed before 0009 and 0010 landed; the chain, not the
+# number, orders revisions)
+down_revision = "0010_policy_windows"
 branch_labels = None
 depends_on = None
 
