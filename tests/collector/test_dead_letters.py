@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -110,3 +111,19 @@ def test_dead_letters_command_says_what_was_cut(
     assert main(["dead-letters", "-c", str(config)]) == 0
     out = capsys.readouterr().out
     assert "reason: too large" in out and "payload (5000 bytes, first 300 kept)" in out
+
+
+def test_dead_letters_json_gives_the_size_as_received(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "l.sqlite"
+    config = tmp_path / "collector.toml"
+    config.write_text(f'[ledger]\nurl = "sqlite:///{db}"\n')
+    led = Ledger(f"sqlite:///{db}", dead_letter_payload_bytes=256)
+    led.migrate()
+    led.dead_letter(TOPIC, "too large", b"z" * 1000, T0)
+    led.close()
+    assert main(["dead-letters", "-c", str(config), "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["payload_bytes"] == 1000 and row["truncated"] is True
+    assert row["payload"] == "z" * 256
