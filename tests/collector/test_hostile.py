@@ -3,22 +3,27 @@ never an escaped exception, never an absurd value stored, never a neighbour take
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
+from collector.config import MqttSettings
+from collector.ingest.mqtt import MqttIngest
 from collector.ingest.pipeline import Ingestor
 from collector.ingest.validate import Limits, Rejected, ValidTelemetry, validate
 from collector.ledger import Ledger
 from collector.metrics import CollectorMetrics
 from contract.schema import Status
 from tests.collector.hostile_cases import NOW, TOPIC, dump, good_doc, good_message, iso
-from tests.servers import _Postgres
+from tests.servers import Server, _Postgres
 
 LIMITS = Limits()
 
@@ -308,3 +313,51 @@ def test_a_flood_of_hostile_messages_is_not_a_flood_of_log_lines(
         assert ingestor.wait_idle(30)
     assert ledger.count("dead_letters") == 500
     assert 1 <= len(caplog.records) <= 10
+
+
+@pytest.mark.integration
+def test_hostile_messages_through_mosquitto_leave_their_neighbours_stored(
+    mosquitto: Server, tmp_path: Path
+) -> None:
+    """The whole path: a real Mosquitto, the MQTT subscriber, the worker, a SQLite ledger."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    ledger.migrate()
+    ingestor = Ingestor(ledger, CollectorMetrics(), limits=LIMITS)
+    ingestor.start()
+    sub = MqttIngest(
+        MqttSettings(embedded=False, port=mosquitto.port, client_id="collector-hostile"), ingestor
+    )
+    sub.start()
+    now = datetime.now(UTC)
+    hostile_topic = "veille/v1/mairie/pc-h1/telemetry"
+    messages = []
+    for seq in range(100):
+        messages.append((hostile_topic, good_message(seq, at=now, device="pc-h1").to_json()))
+        if seq % 16 == 8:
+            case = sorted(HOSTILE)[seq // 16]
+            doc = json.loads(good_message(1000 + seq, at=now, device="pc-h1").to_json())
+            HOSTILE[case](doc)
+            messages.append((hostile_topic, dump(doc)))
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="hostile-publisher")
+    try:
+        pub.connect("127.0.0.1", mosquitto.port)
+        pub.loop_start()
+        for info in [pub.publish(t, p, qos=1) for t, p in messages]:
+            info.wait_for_publish(10)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            ledger.count("messages") < 100 or ledger.count("dead_letters") < len(HOSTILE)
+        ):
+            time.sleep(0.05)
+        assert ingestor.wait_idle(10)
+    finally:
+        pub.disconnect()
+        pub.loop_stop()
+        sub.stop()
+        ingestor.stop()
+    assert ledger.count("messages") == 100
+    assert sorted(d.reason.split(" ")[0] for d in ledger.dead_letters()) == sorted(
+        ["kind", "readings.0:", "sent_at:", "seq:", "state.slept.0.start", "state.ts"]
+    )
+    assert ledger.count("samples") == 100 * (2 + 7)
+    ledger.close()
