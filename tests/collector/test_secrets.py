@@ -36,6 +36,9 @@ SECRETS = {
     "priv": "snmp-PrivKey-9z8y7x",
     "glpi_app": "glpi-AppToken-4d4d",
     "glpi_user": "glpi-UserToken-8e8e",
+    "smtp": "smtp-Password-6b6b",
+    "webhook": "webhook-Token-2c2c",
+    "am_url": "am-UrlPass-7a7a",
 }
 
 
@@ -70,13 +73,13 @@ SECRET_ENV = {
     "PDU_V3_PRIV_KEY": SECRETS["priv"],
     "VEILLE_GLPI__APP_TOKEN": SECRETS["glpi_app"],
     "VEILLE_GLPI__USER_TOKEN": SECRETS["glpi_user"],
+    "VEILLE_ALERTS__EMAIL__PASSWORD": SECRETS["smtp"],
+    "VEILLE_ALERTS__WEBHOOK__TOKEN": SECRETS["webhook"],
 }
 
 
 def test_a_config_url_that_does_not_parse_does_not_stop_the_search() -> None:
-    cfg = CollectorConfig.model_validate(
-        {"timeseries": {"url": "http://u:s3cret-x@host:notaport"}}
-    )
+    cfg = CollectorConfig.model_validate({"timeseries": {"url": "http://u:s3cret-x@host:notaport"}})
     assert model_secrets(cfg) == {"s3cret-x"}
 
 
@@ -115,7 +118,25 @@ def test_filter_masks_messages_arguments_and_tracebacks() -> None:
 
 
 def _config_doc(pg_port: int, mqtt_port: int, vm_port: int, snmp_port: int) -> dict[str, object]:
+    closed = 9  # discard: nothing answers there, so every alert channel fails and says so
     return {
+        "alerts": {
+            "email": {
+                "host": "127.0.0.1",
+                "port": closed,
+                "starttls": False,
+                "username": "veille",
+                "from": "veille@example.org",
+                "to": ["it@example.org"],
+                "timeout_seconds": 2,
+            },
+            "webhook": {"url": f"http://127.0.0.1:{closed}/hook", "timeout_seconds": 2},
+            "alertmanager": {
+                "url": f"http://am:{SECRETS['am_url']}@127.0.0.1:{closed}",
+                "timeout_seconds": 2,
+            },
+            "max_attempts": 1,
+        },
         "mqtt": {"embedded": False, "host": "127.0.0.1", "port": mqtt_port, "username": "veille"},
         "ledger": {
             "url": f"postgresql+psycopg://postgres:{SECRETS['pg']}@127.0.0.1:{pg_port}/secrets"
@@ -157,7 +178,7 @@ def _toml(doc: dict[str, object]) -> str:
         lines.append(f"[{section}]")
         tables = []
         for key, value in body.items():
-            if isinstance(value, list):
+            if isinstance(value, list) and value and isinstance(value[0], dict):
                 tables += [(key, item) for item in value]
             else:
                 lines.append(f"{key} = {_value(value)}")
@@ -174,6 +195,10 @@ def _toml(doc: dict[str, object]) -> str:
 
 
 def _value(v: object) -> str:
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int | float):
@@ -203,12 +228,18 @@ def test_no_secret_in_any_output_of_the_collector(
         assert check.returncode == 0, check.stderr
         assert "ledger: postgresql+psycopg://postgres:***@127.0.0.1" in check.stdout
         assert "time series: http://veille:***@127.0.0.1" in check.stdout
+        alerts = subprocess.run(
+            [*cmd, "-v", "test-alerts", "-c", str(config)],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
         run_output = _run_briefly([*cmd, "-v", "run", "-c", str(config)], env, tmp_path, mosquitto)
     finally:
         snmpd.stop()
+    # every channel was tried and failed (nothing listens), so the errors were logged
+    assert "email" in alerts.stdout + alerts.stderr and "webhook" in alerts.stdout + alerts.stderr
     assert "collector up" in run_output and "postgres:***@" in run_output
     assert "DEBUG" in run_output  # -v: debug lines were searched too
-    everything = check.stdout + check.stderr + run_output
+    everything = check.stdout + check.stderr + alerts.stdout + alerts.stderr + run_output
     leaked = [name for name, secret in SECRETS.items() if secret in everything]
     assert leaked == [], f"secrets in the output: {leaked}"
 
