@@ -170,6 +170,14 @@ def check_telemetry(msg: Telemetry, w: Window, b: Bounds) -> None:
                     f"state.sleep_settings.{name} {value} is above {b.sleep_timeout_seconds_max}",
                 )
     _texts("state.sleep_blockers", st.sleep_blockers, b)
+    if st.sleep_states is not None:  # the OS's own words, up to 300 characters (the schema cuts)
+        for name, reason in st.sleep_states.unavailable.items():
+            if not _CONTROL.isdisjoint(reason):
+                raise Rejected(
+                    "string",
+                    f"state.sleep_states.unavailable.{name} holds a control character "
+                    "(NUL, newline…)",
+                )
     previous_end: datetime | None = None
     for i, s in enumerate(st.slept):
         path = f"state.slept.{i}"

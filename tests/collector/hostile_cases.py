@@ -11,6 +11,7 @@ from contract.schema import (
     Quality,
     Reading,
     SleepSettings,
+    SleepStates,
     SleptInterval,
     StateBlock,
     Telemetry,
@@ -52,6 +53,9 @@ def good_message(seq: int = 1, at: datetime = NOW, device: str = "pc-1") -> Tele
             on_battery=False,
             sleep_settings=SleepSettings(sleep_ac_seconds=1800, display_ac_seconds=600),
             sleep_blockers=["system:process"],
+            sleep_states=SleepStates(
+                available=["s3"], unavailable={"hibernate": "The hiberfile is not enabled."}
+            ),
             slept=[SleptInterval(start=at - timedelta(hours=2), end=at - timedelta(hours=1))],
         ),
     )

@@ -92,6 +92,12 @@ def absurd(msg: Telemetry, received_at: datetime) -> list[str]:
                 if type(v) is int and not 0 <= v <= f["sleep_timeout_seconds_max"]:
                     found.append(k)
         found += [f"blocker {b!r}" for b in st_.sleep_blockers if not _clean(b)]
+        if st_.sleep_states is not None:
+            found += [
+                f"sleep state reason {k}"
+                for k, v in st_.sleep_states.unavailable.items()
+                if not all(ord(c) >= 0x20 and ord(c) != 0x7F for c in v)
+            ]
         end = None
         for s in st_.slept:
             if not (low <= s.start <= s.end <= msg.sent_at) or (end is not None and s.start < end):

@@ -133,6 +133,18 @@ def test_nul_characters_are_rejected(where: str, change: Callable[[dict[str, Any
     assert rej.code == "string" and where in rej.reason and "control character" in rej.reason
 
 
+def test_nul_in_a_sleep_state_reason_is_rejected() -> None:
+    states = {"available": ["s3"], "unavailable": {"hibernate": "disabled\u0000 by policy"}}
+    rej = _reject(_mutated(lambda d: d["state"].update(sleep_states=states)))
+    assert rej.code == "string" and "unavailable.hibernate" in rej.reason
+
+
+def test_a_sleep_state_reason_of_300_characters_is_accepted() -> None:
+    states = {"available": ["s3"], "unavailable": {"hibernate": "x" * 300}}
+    ok = validate(TOPIC, _mutated(lambda d: d["state"].update(sleep_states=states)), NOW, LIMITS)
+    assert isinstance(ok, ValidTelemetry)
+
+
 def test_overlong_blocker_name_is_rejected() -> None:
     rej = _reject(_mutated(lambda d: d["state"].update(sleep_blockers=["x" * 129])))
     assert rej.code == "string" and "above 128" in rej.reason
