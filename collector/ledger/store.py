@@ -273,7 +273,12 @@ class Ledger(LedgerReads):
             conn.execute(
                 t.dead_letters.insert(),
                 self._capped(
-                    {"received_at": received_at, "topic": topic, "reason": reason, "payload": payload}
+                    {
+                        "received_at": received_at,
+                        "topic": topic,
+                        "reason": reason,
+                        "payload": payload,
+                    }
                 ),
             )
 

@@ -373,3 +373,13 @@ def test_hostile_messages_through_mosquitto_leave_their_neighbours_stored(
     )
     assert ledger.count("samples") == 100 * (2 + 7)
     ledger.close()
+
+
+def test_a_large_rejected_payload_is_kept_cut_through_the_worker(
+    ingest: tuple[Ingestor, Ledger],
+) -> None:
+    ingestor, ledger = ingest
+    ingestor.submit(TOPIC, b"[" + b"7," * 50_000 + b"]", NOW)
+    assert ingestor.wait_idle(10)
+    (dead,) = ledger.dead_letters()
+    assert dead.payload_bytes == 100_002 and len(dead.payload) == 16_384 and dead.truncated
