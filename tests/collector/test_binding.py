@@ -16,7 +16,7 @@ from collector.inventory import Inventory
 from collector.snmp import decode
 from collector.snmp.client import Endpoint, SnmpClient
 from collector.snmp.v2c import route_source
-from tests.servers import Server, free_port
+from loopback.servers import Server, free_port
 
 
 def _sockets(kind: str) -> list[tuple[str, int]]:

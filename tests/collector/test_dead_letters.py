@@ -18,7 +18,7 @@ from collector.inventory import Inventory
 from collector.ledger import Ledger
 from collector.ledger import tables as t
 from collector.ledger.migrate import alembic_config, upgrade
-from tests.servers import _Postgres
+from loopback.servers import _Postgres
 
 T0 = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
 TOPIC = "veille/v1/s/pc-1/telemetry"

@@ -22,8 +22,8 @@ from collector.ingest.validate import Limits, Rejected, ValidTelemetry, validate
 from collector.ledger import Ledger
 from collector.metrics import CollectorMetrics
 from contract.schema import Status
+from loopback.servers import Server, _Postgres
 from tests.collector.hostile_cases import NOW, TOPIC, dump, good_doc, good_message, iso
-from tests.servers import Server, _Postgres
 
 LIMITS = Limits()
 

@@ -24,7 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from collector.config import CollectorConfig
 from collector.redact import SecretFilter, mask_url, model_secrets
-from tests import servers
+from loopback import servers
 
 SECRETS = {
     "pg": "pg-Secret-7f3a",

@@ -1,7 +1,7 @@
 """dead letters: original payload size (payloads are truncated), index for their retention
 
 Revision ID: 0005_dead_letter_size
-Revises: 0011_imported_energy
+Revises: 0008_daily_energy
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_dead_letter_size"
-# after the newest revision on main (this id was fixed before 0003, 0006, 0009, 0010 and both 0011
-# landed; the chain, not the number, orders revisions)
-down_revision = "0011_imported_energy"
+# after main's newest revision: this id was fixed before the later-numbered ones landed;
+# the chain, not the number, orders revisions
+down_revision = "0008_daily_energy"
 branch_labels = None
 depends_on = None
 
