@@ -333,3 +333,43 @@ def alertmanager(workdir: Path) -> _Alertmanager:
     )
     server.start()
     return server
+
+
+class _Vmalert(Server):
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc and self.proc.poll() is not None:
+                raise RuntimeError(f"vmalert exited:\n{self.log()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"vmalert not ready on {self.url}:\n{self.log()[-2000:]}")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def vmalert(workdir: Path, rules: str, datasource: str, notifier: str) -> _Vmalert:
+    """vmalert (Debian's victoria-metrics package) on a loopback port: ``rules`` (a glob)
+    evaluated every second against ``datasource``, alerts sent to ``notifier``."""
+    port = free_port()
+    server = _Vmalert(
+        "vmalert",
+        [
+            _binary("vmalert", "/usr/bin"),
+            f"-rule={rules}",
+            f"-datasource.url={datasource}",
+            f"-notifier.url={notifier}",
+            f"-httpListenAddr=127.0.0.1:{port}",
+            "-evaluationInterval=1s",
+        ],
+        workdir,
+        port,
+    )
+    server.start()
+    return server

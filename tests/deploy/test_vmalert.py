@@ -26,46 +26,13 @@ pytestmark = pytest.mark.integration
 ALERTS = Path(__file__).resolve().parents[2] / "deploy" / "alerts"
 
 
-class _Vmalert(servers.Server):
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc and self.proc.poll() is not None:
-                raise RuntimeError(f"vmalert exited:\n{self.log()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError(f"vmalert not ready on {self.url}:\n{self.log()[-2000:]}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
 @pytest.fixture()
 def vmalert(
     tmp_path: Path,
     victoria_metrics: servers._VictoriaMetrics,
     alertmanager: servers._Alertmanager,
-) -> Iterator[_Vmalert]:
-    port = servers.free_port()
-    server = _Vmalert(
-        "vmalert",
-        [
-            servers._binary("vmalert", "/usr/bin"),
-            f"-rule={ALERTS}/*.yml",
-            f"-datasource.url={victoria_metrics.url}",
-            f"-notifier.url={alertmanager.url}",
-            f"-httpListenAddr=127.0.0.1:{port}",
-            "-evaluationInterval=1s",
-        ],
-        tmp_path,
-        port,
-    )
-    server.start()
+) -> Iterator[servers._Vmalert]:
+    server = servers.vmalert(tmp_path, f"{ALERTS}/*.yml", victoria_metrics.url, alertmanager.url)
     yield server
     server.stop()
 
@@ -98,7 +65,7 @@ def alerts_for(am: servers._Alertmanager, alertname: str, site: str) -> list[Any
 def test_a_silent_server_and_a_dropping_agent_reach_alertmanager(
     victoria_metrics: servers._VictoriaMetrics,
     alertmanager: servers._Alertmanager,
-    vmalert: _Vmalert,
+    vmalert: servers._Vmalert,
 ) -> None:
     # MetricsQL is not PromQL (increase() does not extrapolate, present_over_time, unless):
     # the rules promtool tested must also fire in VictoriaMetrics
@@ -129,7 +96,7 @@ def test_a_silent_server_and_a_dropping_agent_reach_alertmanager(
 def test_the_violator_reaches_alertmanager(
     victoria_metrics: servers._VictoriaMetrics,
     alertmanager: servers._Alertmanager,
-    vmalert: _Vmalert,
+    vmalert: servers._Vmalert,
 ) -> None:
     site = f"site-{uuid.uuid4().hex[:8]}"  # the VictoriaMetrics and Alertmanager are shared
     now_ms = int(time.time() * 1000)
