@@ -286,23 +286,31 @@ def postgres() -> _Postgres:
     return server
 
 
-class _Alertmanager(Server):
+class _HttpServer(Server):
+    """A server that is ready once ``GET ready_path`` answers 200."""
+
+    ready_path = "/"
+
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc and self.proc.poll() is not None:
-                raise RuntimeError(f"alertmanager exited:\n{self.log()[-2000:]}")
+                raise RuntimeError(f"{self.name} exited:\n{self.log()[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as resp:
+                with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=1) as resp:
                     if resp.status == 200:
                         return
             except OSError:
                 time.sleep(0.1)
-        raise TimeoutError(f"Alertmanager not ready on {self.url}:\n{self.log()[-2000:]}")
+        raise TimeoutError(f"{self.name} not ready on {self.url}:\n{self.log()[-2000:]}")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+class _Alertmanager(_HttpServer):
+    ready_path = "/-/ready"
 
 
 def alertmanager(workdir: Path) -> _Alertmanager:
@@ -335,23 +343,8 @@ def alertmanager(workdir: Path) -> _Alertmanager:
     return server
 
 
-class _Vmalert(Server):
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc and self.proc.poll() is not None:
-                raise RuntimeError(f"vmalert exited:\n{self.log()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError(f"vmalert not ready on {self.url}:\n{self.log()[-2000:]}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+class _Vmalert(_HttpServer):
+    ready_path = "/health"
 
 
 def vmalert(workdir: Path, rules: str, datasource: str, notifier: str) -> _Vmalert:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from collector.inventory import Device, Inventory
 from collector.ledger import Ledger, daily
 from collector.report.fast import period_figures
 from collector.report.period_args import day_range
-from loopback.servers import _Postgres
 
 TZ = "Europe/Paris"
 USER = "Environnement utilisateur"
@@ -35,19 +33,6 @@ INV = Inventory(
         Device(id="sw-1", kind="switch", domain="Réseaux et télécoms"),
     ]
 )
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'l.sqlite'}"
-    else:
-        pg: _Postgres = request.getfixturevalue("postgres")
-        url = pg.create_database(f"daily_{abs(hash(request.node.name)) % 10**8}")
-    led = Ledger(url)
-    led.migrate()
-    yield led
-    led.close()
 
 
 def _rows(rng: random.Random) -> dict[str, list[HourlyEnergy]]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import inspect as inspect_module
 import typing
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect
@@ -16,22 +14,8 @@ from collector.analysis.energy import HourlyEnergy
 from collector.ledger import Ledger
 from collector.ledger.store import Accepted
 from contract.schema import Quality, Reading, Telemetry
-from loopback.servers import _Postgres
 
 T0 = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'l.sqlite'}"
-    else:
-        pg: _Postgres = request.getfixturevalue("postgres")
-        url = pg.create_database(f"ledger_{abs(hash(request.node.name)) % 10**8}")
-    led = Ledger(url)
-    led.migrate()
-    yield led
-    led.close()
 
 
 def _acc(device: str, seq: int, at: datetime, watts: float = 10.0) -> Accepted:

@@ -3,32 +3,14 @@ bound a silence cross, found in SQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from collector.ledger import Ledger
 from collector.model import ReportTimes, Sample
 from contract.schema import Quality
-from loopback.servers import _Postgres
 
 T0 = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'l.sqlite'}"
-    else:
-        pg: _Postgres = request.getfixturevalue("postgres")
-        url = pg.create_database(f"silence_{abs(hash(request.node.name)) % 10**8}")
-    led = Ledger(url)
-    led.migrate()
-    yield led
-    led.close()
 
 
 def _at(device: str, *minutes: float) -> list[Sample]:
