@@ -121,21 +121,31 @@ def mosquitto(
     return server
 
 
-class _VictoriaMetrics(Server):
+class _HttpServer(Server):
+    """A server that is ready once ``GET ready_path`` answers 200."""
+
+    ready_path = "/"
+
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            if self.proc and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log()[-3000:]}")
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as resp:
+                with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=1) as resp:
                     if resp.status == 200:
                         return
             except OSError:
                 time.sleep(0.1)
-        raise TimeoutError(f"VictoriaMetrics not healthy on {self.url}:\n{self.log()[-2000:]}")
+        raise TimeoutError(f"{self.name} not ready on {self.url}:\n{self.log()[-2000:]}")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+class _VictoriaMetrics(_HttpServer):
+    ready_path = "/health"
 
     def flush(self) -> None:
         """Make just-written series visible to queries at once."""
@@ -284,29 +294,6 @@ def postgres() -> _Postgres:
     )
     server.start()
     return server
-
-
-class _HttpServer(Server):
-    """A server that is ready once ``GET ready_path`` answers 200."""
-
-    ready_path = "/"
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc and self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.log()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}{self.ready_path}", timeout=1) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError(f"{self.name} not ready on {self.url}:\n{self.log()[-2000:]}")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
 
 class _Alertmanager(_HttpServer):

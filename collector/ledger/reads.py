@@ -45,18 +45,7 @@ class LedgerReads:
             .order_by(t.samples.c.ts, t.samples.c.id)
         )
         with self.engine.connect() as conn:
-            return [
-                Sample(
-                    r.device_id,
-                    utc(r.ts),
-                    r.metric,
-                    r.value,
-                    r.source,
-                    Quality(r.quality),
-                    r.component,
-                )
-                for r in conn.execute(q)
-            ]
+            return [_sample(r) for r in conn.execute(q)]
 
     def samples_of_metric(self, metric: str, start: datetime, end: datetime) -> list[Sample]:
         """Every device's samples of ``metric`` in [start, end), oldest first (one query)."""
@@ -66,18 +55,7 @@ class LedgerReads:
             .order_by(t.samples.c.ts, t.samples.c.id)
         )
         with self.engine.connect() as conn:
-            return [
-                Sample(
-                    r.device_id,
-                    utc(r.ts),
-                    r.metric,
-                    r.value,
-                    r.source,
-                    Quality(r.quality),
-                    r.component,
-                )
-                for r in conn.execute(q)
-            ]
+            return [_sample(r) for r in conn.execute(q)]
 
     def states_for(self, device_id: str, start: datetime, end: datetime) -> list[StateObservation]:
         q = (
@@ -380,4 +358,17 @@ def _hourly(r: Row[tuple[object, ...]]) -> HourlyEnergy:
         resets=m["resets"],
         covered=covered,
         slot_kwh=slots,
+    )
+
+
+def _sample(r: Row[tuple[object, ...]]) -> Sample:
+    m = r._mapping
+    return Sample(
+        m["device_id"],
+        utc(m["ts"]),
+        m["metric"],
+        m["value"],
+        m["source"],
+        Quality(m["quality"]),
+        m["component"],
     )

@@ -36,18 +36,8 @@ def write_due_reports(
     files: list[Path] = []
     for period, kind in due_reports(now.astimezone(ZoneInfo(tz)).date(), tz):
         out = cfg.reports.output / period.label
-        files += run_report(
-            ledger,
-            inventory,
-            cfg,
-            period,
-            kind,
-            out=out,
-            formats=cfg.reports.formats,
-            langs=langs,
-            quiet=True,
-        )
-        if kind == "year":
+        # a year also gets its public page, aggregates only
+        for public in (False, True) if kind == "year" else (False,):
             files += run_report(
                 ledger,
                 inventory,
@@ -57,7 +47,7 @@ def write_due_reports(
                 out=out,
                 formats=cfg.reports.formats,
                 langs=langs,
-                public=True,
+                public=public,
                 quiet=True,
             )
     return files
