@@ -263,6 +263,11 @@ class CollectorApp:
         log.info(
             "retention: deleted %d raw rows, %d hourly rows and %d dead letters", raw, hourly, dead
         )
+        history = self.ledger.expire_history(
+            now - timedelta(days=self.cfg.retention.policy_days),
+            (now - timedelta(days=self.cfg.retention.daily_days)).date(),
+        )
+        log.info("retention: deleted %s", history)
         from collector.alerts.delivered import DeliveryLog
 
         # Violations older than the lookback are never evaluated again: nothing to resend.

@@ -392,6 +392,18 @@ class RetentionSettings(Section):
     raw_days: int = Field(35, ge=1, description="Raw samples are deleted after this.")
     hourly_days: int = Field(3 * 366, ge=30, description="Hourly kWh roll-ups kept this long.")
     dead_letter_days: int = Field(30, ge=1, description="Rejected messages are deleted after this.")
+    policy_days: int = Field(
+        800,
+        ge=400,
+        description="Judged sleep windows, closed violations, their events and ended exemptions "
+        "are deleted after this (open violations never).",
+    )
+    daily_days: int = Field(
+        5 * 366,
+        ge=400,
+        description="Daily kWh roll-ups and imported hosted-room figures are deleted after this "
+        "(the reports compare with the year before).",
+    )
     dead_letter_payload_bytes: int = Field(
         16_384, ge=256, le=1_048_576, description="Bytes of a rejected payload kept (its start)."
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, select, update
@@ -37,6 +37,7 @@ from collector.ledger.messages import (
     known_hashes,
 )
 from collector.ledger.reads import LedgerReads
+from collector.ledger.retention import HistoryExpired, expire_history
 from collector.ledger.tables import utc
 from collector.model import ExemptionRecord, Sample, ViolationEvent, ViolationRecord
 from contract.schema import Telemetry
@@ -300,6 +301,11 @@ class Ledger(LedgerReads):
                 delete(t.dead_letters).where(t.dead_letters.c.received_at < before)
             ).rowcount
         return int(gone)
+
+    def expire_history(self, policy_before: datetime, daily_before: date) -> HistoryExpired:
+        """Delete the policy history and daily roll-ups that ``[retention]`` no longer keeps
+        (:mod:`collector.ledger.retention`)."""
+        return expire_history(self.engine, policy_before, daily_before)
 
     def replace_hourly(self, device_id: str, rows: Sequence[HourlyEnergy]) -> None:
         """Replace a device's hourly kWh for the hours in ``rows``."""
