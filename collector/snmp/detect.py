@@ -115,10 +115,14 @@ def disagreements(
     found: list[tuple[Profile, decode.RawData]],
     rating: Rating,
 ) -> tuple[str, ...]:
-    """Other families of the same device whose measured total differs by > 5 %, with both."""
+    """Other families of the same device whose measured total differs by > 5 %, with both.
+
+    An estimate chosen over a measured family (the sysObjectID family estimates, a generic one
+    measures) is compared too: the measured figure is shown, never silently dropped."""
     mine = _power(*chosen, rating)
-    if mine is None or mine.quality is not Quality.MEASURED:
+    if mine is None:
         return ()
+    label = "" if mine.quality is Quality.MEASURED else f" ({mine.quality.value})"
     out: list[str] = []
     for profile, raw in found:
         if profile is chosen[0]:
@@ -129,7 +133,7 @@ def disagreements(
         top = max(abs(mine.watts), abs(other.watts))
         if top > 0 and abs(mine.watts - other.watts) / top > DISAGREE_FRACTION:
             out.append(
-                f"{chosen[0].name} ({chosen[0].mib}) reads {mine.watts:.1f} W but "
+                f"{chosen[0].name} ({chosen[0].mib}) reads {mine.watts:.1f} W{label} but "
                 f"{profile.name} ({profile.mib}) reads {other.watts:.1f} W"
             )
     return tuple(out)

@@ -122,3 +122,34 @@ def test_the_legacy_raritan_is_read_from_pdu_mib_and_its_stray_pdu2_lines_flagge
         "raritan_pdu (PDU-MIB (Dominion PX)) reads 580.0 W but "
         "raritan_pdu2 (PDU2-MIB) reads 138.0 W",
     )
+
+
+def test_an_estimate_chosen_over_a_measured_family_shows_both_figures(
+    responder: SnmpResponder,
+) -> None:
+    # The Huawei card's UPS-MIB upsOutputPower reads 1 at 1656 VA: the sysObjectID family
+    # estimates from the load instead, and the generic family's figure is shown, not dropped.
+    target = SnmpTarget(
+        device_id="choice-huawei",
+        host="127.0.0.1",
+        port=responder.port,
+        community=SecretStr("huaweiups_ups2000"),
+        rated_va=6000,
+    )
+    result = asyncio.run(poll_device(target, timeout=1.0, retries=1))
+    assert (result.profile, result.power_watts, result.quality) == (
+        "huawei_ups",
+        pytest.approx(27 / 100 * 6000 * 0.9),
+        "estimated",
+    )
+    [flag] = result.disagreements
+    assert "huawei_ups" in flag and "reads 1458.0 W (estimated)" in flag
+    assert "ups_mib (UPS-MIB) reads 1.0 W" in flag
+
+
+def test_ups_phases_are_a_breakdown_of_the_output_total(responder: SnmpResponder) -> None:
+    # APC Galaxy VS: upsAdvOutputActivePower 6632 W; upsPhaseOutputPower 2432 + 2347 + 1773 W.
+    result = _poll(responder, "apc-galaxy-vs", default_profiles())
+    phases = {s.component: s.value for s in result.samples if s.source == "ups_phase"}
+    assert phases == {"phase-1.1": 2432, "phase-1.2": 2347, "phase-1.3": 1773}
+    assert (result.profile, result.power_watts, result.disagreements) == ("apc_ups", 6632, ())
