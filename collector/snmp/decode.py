@@ -47,8 +47,8 @@ class Row:
 def _spec_oids(spec: ObjectSpec) -> list[Oid]:
     oids = [spec.oid_tuple]
     oids += [parse_oid(s.column) for s in spec.scaling]
-    if spec.only_if is not None:
-        oids.append(parse_oid(spec.only_if.column))
+    for test in ([spec.only_if] if spec.only_if is not None else []) + spec.exclude_if:
+        oids.append(parse_oid(test.column))
     if isinstance(spec, EnergySpec) and spec.reset_marker is not None:
         oids.append(parse_oid(spec.reset_marker))
     return oids
@@ -96,7 +96,9 @@ def rows_of(spec: ObjectSpec, raw: RawData) -> list[Row]:
             if index[-len(suffix) :] != suffix:
                 continue
             name_index = index[: -len(suffix)]
-        if spec.only_if is not None and aux(spec.only_if.column, index) != spec.only_if.equals:
+        if spec.only_if is not None and not spec.only_if.holds(aux(spec.only_if.column, index)):
+            continue
+        if any(test.holds(aux(test.column, index)) for test in spec.exclude_if):
             continue
         factor = spec.multiplier / spec.divisor
         for rule in spec.scaling:

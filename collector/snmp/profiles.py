@@ -17,18 +17,12 @@ from __future__ import annotations
 import functools
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
-)
+from pydantic import Field, ValidationError, model_validator
 
-from collector.snmp.snmprec import Oid, format_oid, parse_oid
+from collector.snmp.rowrules import NumericOid, RowFilter, Scaling, SpecModel
+from collector.snmp.snmprec import Oid, parse_oid
 from contract.kinds import SnmpKind
 from contract.settings import ConfigError, format_errors
 
@@ -37,38 +31,10 @@ PROFILES_DIR = Path(__file__).parent / "profiles"
 #: Joules per raw unit of each energy counter unit.
 JOULES_PER_UNIT = {"Wh": 3600.0, "kWh": 3.6e6, "0.1kWh": 3.6e5, "0.01kWh": 3.6e4}
 
-
-def _numeric_oid(text: str) -> str:
-    return format_oid(parse_oid(text))
+__all__ = ["NumericOid", "RowFilter", "Scaling"]
 
 
-NumericOid = Annotated[str, AfterValidator(_numeric_oid)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Scaling(_Model):
-    """A column read at the same row index as the value, that scales it.
-
-    ``decimal_digits``: divide by 10**v (Raritan decimalDigits, ENTITY-SENSOR precision);
-    ``power10``: multiply by 10**v (EMAN UnitMultiplier);
-    ``entity_scale``: multiply by 10**(3*(v-9)) (ENTITY-SENSOR scale: units(9), kilo(10)).
-    """
-
-    column: NumericOid
-    rule: Literal["decimal_digits", "power10", "entity_scale"]
-
-
-class RowFilter(_Model):
-    """Keep only the rows where ``column`` (same row index) equals ``equals``."""
-
-    column: NumericOid
-    equals: int
-
-
-class ObjectSpec(_Model):
+class ObjectSpec(SpecModel):
     """One SNMP object: a scalar (GET) or a table column (walked, one value per row).
 
     value = raw * multiplier / divisor, then the ``scaling`` rules. Rows whose raw value is in
@@ -76,7 +42,8 @@ class ObjectSpec(_Model):
     keeps the rows whose index ends with these arcs (Raritan: sensor type 5 = W) and drops
     them from the component name. ``index_first`` keeps the rows whose index starts with one
     of these arcs: a group of scalars walked as one column (XPPC-MIB three-phase output: the
-    objects 5, 6, 7 of ``…935.1.1.1.8.3`` are the loads of L1, L2, L3).
+    objects 5, 6, 7 of ``…935.1.1.1.8.3`` are the loads of L1, L2, L3). ``only_if`` keeps the
+    rows that pass its test, ``exclude_if`` drops those that pass any of its tests.
     """
 
     oid: NumericOid
@@ -86,6 +53,9 @@ class ObjectSpec(_Model):
     unsupported: list[int] = Field(default_factory=list)
     scaling: list[Scaling] = Field(default_factory=list)
     only_if: RowFilter | None = None
+    exclude_if: list[RowFilter] = Field(
+        default_factory=list, description="Rows for which any of these tests holds are dropped."
+    )
     index_suffix: list[int] = Field(default_factory=list)
     index_first: list[int] = Field(default_factory=list)
     component: str = Field("{index}", description="Component name; {index} = the row index.")
@@ -138,7 +108,7 @@ class EnergySpec(ObjectSpec):
         return JOULES_PER_UNIT[self.unit]
 
 
-class EstimateSpec(_Model):
+class EstimateSpec(SpecModel):
     """Power for a device that reports only its output load (%): load x rating.
 
     ``rated_w`` / ``rated_va`` are the device's own rating objects; a rating set on the target
@@ -151,7 +121,7 @@ class EstimateSpec(_Model):
     source: str = Field("ups_output", pattern=r"^[a-z][a-z0-9_]*$")
 
 
-class MatchRules(_Model):
+class MatchRules(SpecModel):
     sys_object_id: list[NumericOid] = Field(default_factory=list)
     answers: list[NumericOid] = Field(
         default_factory=list,
@@ -160,7 +130,7 @@ class MatchRules(_Model):
     )
 
 
-class Profile(_Model):
+class Profile(SpecModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: SnmpKind
     vendor: str
