@@ -31,8 +31,6 @@ PROFILES_DIR = Path(__file__).parent / "profiles"
 #: Joules per raw unit of each energy counter unit.
 JOULES_PER_UNIT = {"Wh": 3600.0, "kWh": 3.6e6, "0.1kWh": 3.6e5, "0.01kWh": 3.6e4}
 
-__all__ = ["NumericOid", "RowFilter", "Scaling"]
-
 
 class ObjectSpec(SpecModel):
     """One SNMP object: a scalar (GET) or a table column (walked, one value per row).
