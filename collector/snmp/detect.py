@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from collector.snmp import decode
 from collector.snmp.client import Endpoint, SnmpClient, SnmpValue
 from collector.snmp.errors import SnmpError
-from collector.snmp.estimate import DevicePower, NoRating, Rating, device_power, has_power
+from collector.snmp.estimate import DevicePower, PowerUnreadable, Rating, device_power, has_power
 from collector.snmp.profiles import ObjectSpec, Profile, candidates
 from collector.snmp.snmprec import Oid, format_oid, parse_oid
 from contract.schema import Quality
@@ -142,7 +142,7 @@ def disagreements(
 def _power(profile: Profile, raw: decode.RawData, rating: Rating) -> DevicePower | None:
     try:
         return device_power(profile, raw, rating)
-    except NoRating:
+    except PowerUnreadable:
         return None
 
 

@@ -19,7 +19,7 @@ from collector.snmp.client import Endpoint, SnmpClient
 from collector.snmp.counters import CounterState
 from collector.snmp.detect import NoProfileError, detect, detect_checked, fetch
 from collector.snmp.errors import SnmpError
-from collector.snmp.estimate import NoRating, Rating, device_power, has_power
+from collector.snmp.estimate import PowerUnreadable, Rating, device_power, has_power
 from collector.snmp.profiles import Profile, default_profiles
 from contract.schema import Quality, utcnow
 
@@ -135,7 +135,7 @@ def _result(
 
     try:
         total = device_power(profile, raw, _rating(target))
-    except NoRating as exc:
+    except PowerUnreadable as exc:
         raise SnmpError(f"{device_id}: {exc}") from None
     if total is None:
         raise NoProfileError(f"{device_id}: profile {profile.name!r} finds no power")

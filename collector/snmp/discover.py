@@ -21,7 +21,7 @@ from collector.snmp.cli import error_text, make_target
 from collector.snmp.client import Endpoint, SnmpClient
 from collector.snmp.detect import answering, choose, disagreements
 from collector.snmp.errors import SnmpError
-from collector.snmp.estimate import NoRating, Rating, device_power
+from collector.snmp.estimate import PowerUnreadable, Rating, device_power
 from collector.snmp.profiles import Profile, default_profiles
 from collector.snmp.snmprec import Oid, format_oid
 
@@ -61,7 +61,7 @@ def _reading(
         derivation = "no power object answers" if power is None else power.derivation
         if power is not None:
             watts, quality = power.watts, str(power.quality)
-    except NoRating as exc:
+    except PowerUnreadable as exc:
         derivation = str(exc)
     counters = decode.energy_counters(profile, raw)
     return FamilyReading(

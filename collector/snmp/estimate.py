@@ -5,7 +5,7 @@ marked ``fallback_total`` (outlets, when the device has no total); else, for a d
 ``[estimate]`` table, its output load (%) times its rating: rated W, or rated VA x power
 factor. The device's own rating objects come first, then the rating set on the target. An
 estimate is labelled ``quality = "estimated"`` and its source says how it was derived.
-A true 0 W is 0, never "missing".
+A true 0 W is 0, never "missing"; a total below 0 W is refused, never recorded.
 """
 
 from __future__ import annotations
@@ -20,8 +20,16 @@ from contract.schema import Quality
 DEFAULT_POWER_FACTOR = 0.9
 
 
-class NoRating(ValueError):
+class PowerUnreadable(ValueError):
+    """The profile's objects answer, but give no usable power; the message says why."""
+
+
+class NoRating(PowerUnreadable):
     """The device reports its load but no rating, and the target sets none."""
+
+
+class NegativePower(PowerUnreadable):
+    """The total reads below 0 W: not a consumption (a sign error, a sentinel, a light level)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +66,8 @@ def has_power(profile: Profile, raw: decode.RawData) -> bool:
 
 
 def device_power(profile: Profile, raw: decode.RawData, rating: Rating) -> DevicePower | None:
-    """The device's power (None: nothing answers); :class:`NoRating` if only a load does."""
+    """The device's power (None: nothing answers); :class:`NoRating` if only a load does,
+    :class:`NegativePower` if the measured total is below 0 W."""
     found = decode.total_power(profile, raw)
     how, suffix = "sum of {oid}", ""
     if found is None:
@@ -66,8 +75,14 @@ def device_power(profile: Profile, raw: decode.RawData, rating: Rating) -> Devic
         how, suffix = "sum of the breakdown {oid} (the device reports no total)", "_sum"
     if found is not None:
         spec, rows = found
+        watts = sum(r.value for r in rows)
+        if watts < 0:
+            raise NegativePower(
+                f"profile {profile.name!r}: {how.format(oid=spec.oid)} reads {watts:g} W, "
+                "below 0: not a power draw, not recorded"
+            )
         return DevicePower(
-            sum(r.value for r in rows),
+            watts,
             (spec.source or profile.source) + suffix,
             Quality.MEASURED,
             how.format(oid=spec.oid),

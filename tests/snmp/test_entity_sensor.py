@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from collector.config import SnmpTarget
 from collector.snmp import decode
+from collector.snmp.estimate import NegativePower, Rating, device_power
 from collector.snmp.newprofile import read_offline
 from collector.snmp.poller import poll_device
 from collector.snmp.profiles import ProfileError, default_profiles, load_profiles
@@ -42,6 +43,13 @@ def test_transceiver_power_sensors_are_dropped_offline() -> None:
     assert sum(r.value for r in rows) == pytest.approx(-100.0, abs=0.01)
     tx = {r.component: r.value for r in rows}
     assert tx["sensor-100301212"] == pytest.approx(0.0006322)
+    # A total below 0 W is refused with the reason, never recorded as a power draw.
+    bare_profile = profile.model_copy(update={"power": [bare]})
+    with pytest.raises(
+        NegativePower,
+        match=r"'entity_sensor': sum of 1\.3\.6\.1\.2\.1\.99\.1\.1\.1\.4 reads -99\.99\d* W",
+    ):
+        device_power(bare_profile, raw, Rating())
 
 
 @pytest.mark.integration
