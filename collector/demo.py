@@ -202,7 +202,7 @@ def run_demo(
             f"{job.devices} devices, {job.hours} device-hours, {job.violations} violation windows"
         )
         if app.alerts is not None:
-            sent = app.alerts.on_analysis(job.events, end)
+            sent = app.alerts.on_analysis(job.events, end, job.config_events)
             app.alerts.morning_digest(end)  # as the scheduler does at alerts.digest_hour
             app.alerts.dispatcher.drain(10)
             progress.detail(app.alerts.where(sent))
