@@ -33,7 +33,7 @@ from collector.inventory import load_inventory
 from collector.jobs import recompute
 from collector.redact import mask_url
 from collector.report import build_summary, render_text, write_reports
-from collector.sim.agents import history, live
+from collector.sim.agents import live, publish_history
 from collector.sim.alert_receivers import AlertReceivers
 from collector.sim.datacentre import SimDatacentre
 from collector.sim.dc_history import replay_history
@@ -166,10 +166,7 @@ def run_demo(
         for dev in fleet.agents():
             spool = Spool(":memory:", max_messages=100_000, max_age_seconds=30 * 86400)
             publishers[dev.id] = Publisher(mqtt, site=dev.site, device_id=dev.id, spool=spool)
-        total = 0
-        for msg in history(fleet, now - replay, now):
-            publishers[msg.device_id].submit(msg.readings, msg.state, msg.kind)
-            total += 1
+        total = publish_history(fleet, publishers, now - replay, now)
         progress.detail(
             f"{total} messages queued in {len(publishers)} agents' spools; "
             "agents reconnect and send them in order"
