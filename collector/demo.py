@@ -10,8 +10,13 @@
    MQTT;
 5. runs live for a while: simulated agents, SNMP polls, and one real agent reading this machine;
 6. publishes malformed messages, which land in the dead-letter table with their reason;
-7. computes hourly kWh, PUE and sleep violations, prints the summary and writes the reports
-   (CSV and HTML, period and quarter; the footprint reports in footprint/) under demo-output/.
+7. computes hourly kWh, PUE, sleep and configuration violations and sends their alerts (to its
+   own webhook receiver, SMTP server and, when installed, a real Alertmanager): twice, the
+   morning after a simulated one-night violator stayed awake, then at the end, after it slept,
+   so that the violation is seen opened and then resolved in each receiver
+   (``collector.sim.violator``, ``collector.sim.demo_analysis``);
+8. prints the summary and writes the reports (CSV and HTML, period and quarter; the footprint
+   reports in footprint/) under demo-output/.
 """
 
 from __future__ import annotations
@@ -30,15 +35,17 @@ from collector.app import CollectorApp
 from collector.config import CollectorConfig
 from collector.demo_reports import write_demo_reports
 from collector.inventory import load_inventory
-from collector.jobs import recompute
 from collector.redact import mask_url
 from collector.report import build_summary, render_text, write_reports
 from collector.sim.agents import live, publish_history
 from collector.sim.alert_receivers import AlertReceivers
 from collector.sim.datacentre import SimDatacentre
 from collector.sim.dc_history import replay_history
+from collector.sim.demo_analysis import analyse
 from collector.sim.fleet import Fleet, build_fleet
 from collector.sim.glpi_out import import_from_glpi, plan_lines
+from collector.sim.violator import scenario as violator_scenario
+from collector.sim.violator import with_violator
 
 HISTORY = timedelta(days=7)
 
@@ -121,10 +128,15 @@ def run_demo(
     now = datetime.now(UTC)
 
     progress.step(f"building the simulated fleet (seed {seed}), its inventory from GLPI")
-    fleet = build_fleet(seed)
     receivers = AlertReceivers(output)
     receivers.start()
+    if receivers.alertmanager_note:
+        progress.detail(receivers.alertmanager_note)
     cfg = _demo_config(output, receivers.config(), timeseries_url, metrics_port)
+    scenario = violator_scenario(cfg, now, replay)
+    fleet = build_fleet(seed)
+    if scenario is not None:
+        fleet = with_violator(fleet, scenario)
     plan = import_from_glpi(fleet, output, cfg)
     for line in plan_lines(plan):
         progress.detail(line)
@@ -190,21 +202,19 @@ def run_demo(
         assert app.ingestor is not None
         app.ingestor.wait_idle(30)
 
-        progress.step("computing hourly kWh, PUE and sleep violations")
+        progress.step("computing hourly kWh, PUE, sleep and configuration violations")
         end = datetime.now(UTC)
-        job = recompute(
-            app.ledger, inventory, cfg, start=end - replay - timedelta(days=1), end=end, now=end
+        analyse(
+            app,
+            inventory,
+            cfg,
+            receivers,
+            end=end,
+            replay=replay,
+            scenario=scenario,
+            violator=fleet.violator,
+            say=progress.detail,
         )
-        progress.detail(
-            f"{job.devices} devices, {job.hours} device-hours, {job.violations} violation windows"
-        )
-        if app.alerts is not None:
-            sent = app.alerts.on_analysis(job.events, end, job.config_events)
-            app.alerts.morning_digest(end)  # as the scheduler does at alerts.digest_hour
-            app.alerts.dispatcher.drain(10)
-            progress.detail(app.alerts.where(sent))
-            for line in receivers.summary():
-                progress.detail(line)
         app.refresh_figures(end)  # the dashboards' figures, on /metrics
 
         progress.step(f"writing the reports under {output}/")
