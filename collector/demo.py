@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +43,7 @@ from collector.sim.dc_history import replay_history
 from collector.sim.demo_analysis import analyse
 from collector.sim.fleet import Fleet, build_fleet
 from collector.sim.glpi_out import import_from_glpi, plan_lines
+from collector.sim.real_agent import publish_raw, start_real_agent
 from collector.sim.violator import scenario as violator_scenario
 from collector.sim.violator import with_violator
 
@@ -191,10 +191,10 @@ def run_demo(
             f"running live for {live_seconds:.0f} s: simulated agents, SNMP polls "
             "and a real agent on this machine"
         )
-        real = _start_real_agent(app.mqtt_port, output / "agent-spool.sqlite")
+        real = start_real_agent(app.mqtt_port, output / "agent-spool.sqlite")
         _live(fleet, dc, publishers, live_seconds, progress)
         for topic_name, payload, _why in malformed_payloads():
-            _publish_raw(app.mqtt_port, topic_name, payload)
+            publish_raw(app.mqtt_port, topic_name, payload)
         if real is not None:
             real.stop()
         for p in publishers.values():
@@ -300,62 +300,3 @@ def _live(
         time.sleep(min(tick, max(0.0, end - time.monotonic())))
     if progress and sys.stdout.isatty():
         print(flush=True)
-
-
-class RealAgent:
-    """The real agent, reading this machine's sources, publishing to the demo's broker."""
-
-    def __init__(self, port: int, spool_path: Path, interval_seconds: float = 5.0) -> None:
-        from agent.config import AgentConfig, SpoolSettings
-        from agent.runner import Agent
-        from agent.wiring import build_publisher, build_sources, build_state
-
-        self.config = AgentConfig(
-            site="demo",
-            interval_seconds=interval_seconds,
-            mqtt=AgentMqtt(host="127.0.0.1", port=port),
-            spool=SpoolSettings(path=spool_path),
-        )
-        self.publisher = build_publisher(self.config)
-        state = build_state(self.config)
-        self.agent = Agent(
-            self.config, build_sources(self.config, state, self.publisher), state, self.publisher
-        )
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self.agent.run_forever, args=(self._stop,), name="real-agent", daemon=True
-        )
-
-    def start(self) -> None:
-        self.publisher.start()
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(15)
-        self.publisher.drain(5)
-        self.publisher.stop(graceful=True)
-        self.publisher.spool.close()
-
-
-def _start_real_agent(port: int, spool_path: Path) -> RealAgent | None:
-    try:
-        real = RealAgent(port, spool_path)
-        real.start()
-    except Exception as exc:  # the demo goes on without it, and says why
-        print(f"             real agent not started: {exc}", file=sys.stderr)
-        return None
-    print(f"             real agent on this machine: device {real.config.device_id}", flush=True)
-    return real
-
-
-def _publish_raw(port: int, topic_name: str, payload: bytes) -> None:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="veille-demo-malformed")
-    c.connect("127.0.0.1", port)
-    c.loop_start()
-    c.publish(topic_name, payload, qos=1).wait_for_publish(5)
-    c.disconnect()
-    c.loop_stop()
