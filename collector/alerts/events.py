@@ -3,10 +3,10 @@
 One :class:`AlertEvent` is one change worth telling someone about: a sleep-policy violation
 opened, repeated (a repeat offender, N windows in a row) or resolved; a configuration violation
 (the device's own sleep settings) opened or resolved; PUE above its limit; a device that
-stopped reporting. Its ``key`` is stable across runs (a violation's is
-``violation:<device_id>:<window_start ISO 8601 UTC>``) and, with its :attr:`AlertEvent.state`,
-identifies a delivery: the same (key, state) is delivered once per channel. Times are
-timezone-aware UTC.
+stopped reporting; an access-point PoE port powered at night (the optional network policy).
+Its ``key`` is stable across runs (a violation's is ``violation:<device_id>:<window_start ISO
+8601 UTC>``) and, with its :attr:`AlertEvent.state`, identifies a delivery: the same (key,
+state) is delivered once per channel. Times are timezone-aware UTC.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class AlertKind(StrEnum):
     CONFIG_VIOLATION_RESOLVED = "config_violation_resolved"
     PUE_ABOVE_LIMIT = "pue_above_limit"
     DEVICE_SILENT = "device_silent"
+    POE_NIGHT_DRAW = "poe_night_draw"
 
 
 class Severity(StrEnum):
@@ -42,6 +43,7 @@ ALERT_NAMES: dict[AlertKind, str] = {
     AlertKind.CONFIG_VIOLATION_RESOLVED: "VeilleSleepSettings",
     AlertKind.PUE_ABOVE_LIMIT: "VeillePueAboveLimit",
     AlertKind.DEVICE_SILENT: "VeilleDeviceSilent",
+    AlertKind.POE_NIGHT_DRAW: "VeillePoeNightDraw",
 }
 
 
