@@ -132,20 +132,18 @@ class AlertReceivers:
         more = (
             "" if len(self.mailbox.subjects) <= 3 else f" and {len(self.mailbox.subjects) - 3} more"
         )
-        if self.alertmanager is None:
-            am = self.alertmanager_note
-        else:
-            held = ", ".join(f"{n} after {run}" for run, n in self.snapshots)
-            am = (
-                f"alertmanager: {self.alertmanager.url} (API v2), alerts held: {held}; "
-                f"saved in {rel}/alertmanager-*.json"
-            )
-        return [
+        lines = [
             f"webhook: {self.webhook_calls} calls received, saved in {self.webhook_file}",
             f"e-mail: {self.mailbox.received} messages received by the demo's SMTP server "
             f"({mails}{more}), saved in {rel / 'mail'}/",
-            am,
         ]
+        if self.alertmanager is not None:  # when absent, the demo said so once at the start
+            held = ", ".join(f"{n} after {run}" for run, n in self.snapshots)
+            lines.append(
+                f"alertmanager: {self.alertmanager.url} (API v2), alerts held: {held}; "
+                f"saved in {rel}/alertmanager-*.json"
+            )
+        return lines
 
     def mentions(self, device_id: str, alerts: list[dict[str, Any]]) -> str:
         """What each receiver got about ``device_id`` so far, read back from what it saved
