@@ -232,7 +232,7 @@ class CollectorApp:
         start = now - timedelta(hours=self.cfg.analysis.lookback_hours)
         job = recompute(self.ledger, self.inventory, self.cfg, start=start, end=now, now=now)
         if self.alerts is not None:
-            self.alerts.on_analysis(job.events, now)
+            self.alerts.on_analysis(job.events, now, job.config_events)
         self.refresh_figures(now)
 
     def refresh_figures(self, now: datetime | None = None) -> None:

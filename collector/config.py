@@ -244,6 +244,9 @@ class MaintenanceWindow(Section):
         return value
 
 
+_PORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
 class PoePolicy(Section):
     """Night policy for network gear: PoE drawn on access-point ports during sleep windows."""
 
@@ -254,8 +257,18 @@ class PoePolicy(Section):
     min_minutes: float = Field(30.0, gt=0, description="Above the threshold this long = breach.")
     access_point_ports: dict[str, list[str]] = Field(
         default_factory=dict,
-        description='PoE device id -> components feeding access points ("port-3").',
+        description="PoE device id (an SNMP target) -> its ports feeding access points, as the"
+        ' profile names them ("port-1.3": unit 1, port 3).',
     )
+
+    @field_validator("access_point_ports")
+    @classmethod
+    def _port_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for device_id, ports in value.items():
+            bad = [p for p in ports if not _PORT_NAME.fullmatch(p)]
+            if bad:
+                raise ValueError(f"{device_id}: not a port name (letters, digits, . _ -): {bad}")
+        return value
 
 
 class PolicySettings(Section):

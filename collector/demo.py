@@ -10,15 +10,19 @@
    MQTT;
 5. runs live for a while: simulated agents, SNMP polls, and one real agent reading this machine;
 6. publishes malformed messages, which land in the dead-letter table with their reason;
-7. computes hourly kWh, PUE and sleep violations, prints the summary and writes the reports
-   (CSV and HTML, period and quarter; the footprint reports in footprint/) under demo-output/.
+7. computes hourly kWh, PUE, sleep and configuration violations and sends their alerts (to its
+   own webhook receiver, SMTP server and, when installed, a real Alertmanager): twice, the
+   morning after a simulated one-night violator stayed awake, then at the end, after it slept,
+   so that the violation is seen opened and then resolved in each receiver
+   (``collector.sim.violator``, ``collector.sim.demo_analysis``);
+8. prints the summary and writes the reports (CSV and HTML, period and quarter; the footprint
+   reports in footprint/) under demo-output/.
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,15 +34,18 @@ from collector.app import CollectorApp
 from collector.config import CollectorConfig
 from collector.demo_reports import write_demo_reports
 from collector.inventory import load_inventory
-from collector.jobs import recompute
 from collector.redact import mask_url
 from collector.report import build_summary, render_text, write_reports
-from collector.sim.agents import history, live
+from collector.sim.agents import live, publish_history
 from collector.sim.alert_receivers import AlertReceivers
 from collector.sim.datacentre import SimDatacentre
 from collector.sim.dc_history import replay_history
+from collector.sim.demo_analysis import analyse
 from collector.sim.fleet import Fleet, build_fleet
 from collector.sim.glpi_out import import_from_glpi, plan_lines
+from collector.sim.real_agent import publish_raw, start_real_agent
+from collector.sim.violator import scenario as violator_scenario
+from collector.sim.violator import with_violator
 
 HISTORY = timedelta(days=7)
 
@@ -121,10 +128,15 @@ def run_demo(
     now = datetime.now(UTC)
 
     progress.step(f"building the simulated fleet (seed {seed}), its inventory from GLPI")
-    fleet = build_fleet(seed)
     receivers = AlertReceivers(output)
     receivers.start()
+    if receivers.alertmanager_note:
+        progress.detail(receivers.alertmanager_note)
     cfg = _demo_config(output, receivers.config(), timeseries_url, metrics_port)
+    scenario = violator_scenario(cfg, now, replay)
+    fleet = build_fleet(seed)
+    if scenario is not None:
+        fleet = with_violator(fleet, scenario)
     plan = import_from_glpi(fleet, output, cfg)
     for line in plan_lines(plan):
         progress.detail(line)
@@ -166,10 +178,7 @@ def run_demo(
         for dev in fleet.agents():
             spool = Spool(":memory:", max_messages=100_000, max_age_seconds=30 * 86400)
             publishers[dev.id] = Publisher(mqtt, site=dev.site, device_id=dev.id, spool=spool)
-        total = 0
-        for msg in history(fleet, now - replay, now):
-            publishers[msg.device_id].submit(msg.readings, msg.state, msg.kind)
-            total += 1
+        total = publish_history(fleet, publishers, now - replay, now)
         progress.detail(
             f"{total} messages queued in {len(publishers)} agents' spools; "
             "agents reconnect and send them in order"
@@ -182,10 +191,10 @@ def run_demo(
             f"running live for {live_seconds:.0f} s: simulated agents, SNMP polls "
             "and a real agent on this machine"
         )
-        real = _start_real_agent(app.mqtt_port, output / "agent-spool.sqlite")
+        real = start_real_agent(app.mqtt_port, output / "agent-spool.sqlite")
         _live(fleet, dc, publishers, live_seconds, progress)
         for topic_name, payload, _why in malformed_payloads():
-            _publish_raw(app.mqtt_port, topic_name, payload)
+            publish_raw(app.mqtt_port, topic_name, payload)
         if real is not None:
             real.stop()
         for p in publishers.values():
@@ -193,21 +202,19 @@ def run_demo(
         assert app.ingestor is not None
         app.ingestor.wait_idle(30)
 
-        progress.step("computing hourly kWh, PUE and sleep violations")
+        progress.step("computing hourly kWh, PUE, sleep and configuration violations")
         end = datetime.now(UTC)
-        job = recompute(
-            app.ledger, inventory, cfg, start=end - replay - timedelta(days=1), end=end, now=end
+        analyse(
+            app,
+            inventory,
+            cfg,
+            receivers,
+            end=end,
+            replay=replay,
+            scenario=scenario,
+            violator=fleet.violator,
+            say=progress.detail,
         )
-        progress.detail(
-            f"{job.devices} devices, {job.hours} device-hours, {job.violations} violation windows"
-        )
-        if app.alerts is not None:
-            sent = app.alerts.on_analysis(job.events, end)
-            app.alerts.morning_digest(end)  # as the scheduler does at alerts.digest_hour
-            app.alerts.dispatcher.drain(10)
-            progress.detail(app.alerts.where(sent))
-            for line in receivers.summary():
-                progress.detail(line)
         app.refresh_figures(end)  # the dashboards' figures, on /metrics
 
         progress.step(f"writing the reports under {output}/")
@@ -293,62 +300,3 @@ def _live(
         time.sleep(min(tick, max(0.0, end - time.monotonic())))
     if progress and sys.stdout.isatty():
         print(flush=True)
-
-
-class RealAgent:
-    """The real agent, reading this machine's sources, publishing to the demo's broker."""
-
-    def __init__(self, port: int, spool_path: Path, interval_seconds: float = 5.0) -> None:
-        from agent.config import AgentConfig, SpoolSettings
-        from agent.runner import Agent
-        from agent.wiring import build_publisher, build_sources, build_state
-
-        self.config = AgentConfig(
-            site="demo",
-            interval_seconds=interval_seconds,
-            mqtt=AgentMqtt(host="127.0.0.1", port=port),
-            spool=SpoolSettings(path=spool_path),
-        )
-        self.publisher = build_publisher(self.config)
-        state = build_state(self.config)
-        self.agent = Agent(
-            self.config, build_sources(self.config, state, self.publisher), state, self.publisher
-        )
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self.agent.run_forever, args=(self._stop,), name="real-agent", daemon=True
-        )
-
-    def start(self) -> None:
-        self.publisher.start()
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(15)
-        self.publisher.drain(5)
-        self.publisher.stop(graceful=True)
-        self.publisher.spool.close()
-
-
-def _start_real_agent(port: int, spool_path: Path) -> RealAgent | None:
-    try:
-        real = RealAgent(port, spool_path)
-        real.start()
-    except Exception as exc:  # the demo goes on without it, and says why
-        print(f"             real agent not started: {exc}", file=sys.stderr)
-        return None
-    print(f"             real agent on this machine: device {real.config.device_id}", flush=True)
-    return real
-
-
-def _publish_raw(port: int, topic_name: str, payload: bytes) -> None:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="veille-demo-malformed")
-    c.connect("127.0.0.1", port)
-    c.loop_start()
-    c.publish(topic_name, payload, qos=1).wait_for_publish(5)
-    c.disconnect()
-    c.loop_stop()

@@ -5,7 +5,9 @@ backlog arriving after days away) is counted once it arrives. Idempotent: hourly
 period are replaced, never added to; violations keep their identity (device, window) and move
 through their life cycle (:mod:`collector.analysis.lifecycle`), one event per change of state;
 each complete sleep window gets its outcome for the compliance figures
-(:mod:`collector.analysis.compliance`).
+(:mod:`collector.analysis.compliance`). Then every known device's last reported settings are
+judged (:mod:`collector.config_review`): configuration violations get the same kind of life
+cycle (opened when found, resolved when the setting is reported fixed), one event per change.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collector.inventory import Device, Exemption, Inventory
 from collector.ledger import Ledger, daily
 from collector.model import (
     ACTIVE_STATES,
+    ConfigViolationEvent,
     ExemptionRecord,
     StateObservation,
     ViolationEvent,
@@ -42,6 +45,7 @@ class JobReport:
     hours: int
     violations: int
     events: tuple[ViolationEvent, ...] = ()
+    config_events: tuple[ConfigViolationEvent, ...] = ()
 
 
 def policy_group_for(
@@ -177,11 +181,17 @@ def recompute(
         )
         events += changes
         n_viol += len(evaluation.found)
+    # imported here: config_review builds on this module's policy_group_for
+    from collector.config_review import advance_configuration
+
+    _records, config_events = advance_configuration(ledger, inventory, cfg, now=now)
     log.info(
-        "analysis: %d devices, %d device-hours, %d violations, %d changes of state",
+        "analysis: %d devices, %d device-hours, %d violations, %d changes of state, "
+        "%d configuration changes",
         len(devices),
         n_hours,
         n_viol,
         len(events),
+        len(config_events),
     )
-    return JobReport(len(devices), n_hours, n_viol, tuple(events))
+    return JobReport(len(devices), n_hours, n_viol, tuple(events), tuple(config_events))

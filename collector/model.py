@@ -186,3 +186,43 @@ class ReportTimes:
     device_id: str
     last: datetime | None
     gaps: tuple[tuple[datetime, datetime], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigViolationRecord:
+    """A configuration violation (:mod:`collector.analysis.config_policy`: a sleep timeout over
+    the group's maximum, a screensaver instead of sleep, a machine that cannot sleep) as the
+    ledger keeps it. Identity: (device_id, rule, opened_at), so that a setting fixed and then
+    broken again is a new violation, announced again. ``state`` is open, resolved (the setting
+    was reported fixed) or exempted; ``evidence`` is the finding's text, with its values."""
+
+    device_id: str
+    rule: str
+    state: ViolationState
+    evidence: str
+    policy_group: str
+    opened_at: datetime
+    changed_at: datetime
+    resolved_at: datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, str, datetime]:
+        return (self.device_id, self.rule, self.opened_at)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigViolationEvent:
+    """One change of a configuration violation's state (``previous`` None: newly found);
+    ``detail`` says why (the compliant setting, or the exemption)."""
+
+    device_id: str
+    rule: str
+    opened_at: datetime
+    at: datetime
+    state: ViolationState
+    previous: ViolationState | None
+    detail: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, datetime]:
+        return (self.device_id, self.rule, self.opened_at)

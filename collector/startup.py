@@ -5,7 +5,8 @@ line, when a device names a policy group the config does not define (it would si
 be evaluated), when ``metered_by`` names an unknown device or forms a loop (its kWh would be
 counted twice or never), or when an SNMP profile file does not parse or a target forces a
 profile that does not exist (profiles, shipped and ``snmp.extra_profiles``, load here, not
-at the first poll).
+at the first poll), or when the optional PoE night policy (``[policy.poe]``) names an
+access-point port of a device that is not an SNMP target, or no port at all.
 """
 
 from __future__ import annotations
@@ -68,10 +69,33 @@ def _snmp(cfg: CollectorConfig) -> tuple[list[str], dict[str, Profile]]:
     ], profiles
 
 
+def _poe(cfg: CollectorConfig) -> list[str]:
+    poe = cfg.policy.poe
+    if poe is None:
+        return []
+    key = "policy.poe.access_point_ports"
+    if not poe.access_point_ports:
+        return [f"{key}: empty: no access-point port would be judged (list the ports per device)"]
+    targets = {t.device_id for t in cfg.snmp.targets}
+    problems = []
+    for device_id, ports in sorted(poe.access_point_ports.items()):
+        if device_id not in targets:
+            known = ", ".join(sorted(targets)) or "none"
+            problems.append(
+                f"{key}.{device_id}: not an SNMP target (snmp.targets device ids: {known})"
+            )
+        if not ports:
+            problems.append(f"{key}.{device_id}: no port listed")
+        dupes = sorted({p for p in ports if ports.count(p) > 1})
+        if dupes:
+            problems.append(f"{key}.{device_id}: ports listed twice: {', '.join(dupes)}")
+    return problems
+
+
 def check_startup(cfg: CollectorConfig, inventory: Inventory) -> dict[str, Profile]:
     """Raise ConfigError listing every problem; return the loaded SNMP profiles."""
     snmp_problems, profiles = _snmp(cfg)
-    problems = _groups(cfg, inventory) + _meters(inventory) + snmp_problems
+    problems = _groups(cfg, inventory) + _meters(inventory) + snmp_problems + _poe(cfg)
     if problems:
         raise ConfigError("configuration", problems)
     return profiles

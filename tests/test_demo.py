@@ -1,21 +1,36 @@
-"""`veille-collector demo` end to end, as a newcomer runs it (shorter live phase)."""
+"""`veille-collector demo` end to end, as a newcomer runs it (shorter live phase): the figures,
+the reports, and a simulated violator whose violation reaches every receiver, then its
+resolution once it sleeps."""
 
 from __future__ import annotations
 
 import csv
 import email
 import email.policy
+import json
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.integration
 
 
-def test_demo_prints_the_figures_and_writes_the_reports(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class DemoRun:
+    out: Path
+    text: str
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    tmp_path = tmp_path_factory.mktemp("demo")
     out = tmp_path / "demo-output"
     res = subprocess.run(
         [
@@ -34,7 +49,24 @@ def test_demo_prints_the_figures_and_writes_the_reports(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    text = res.stdout
+    return DemoRun(out, res.stdout)
+
+
+def _mails(out: Path) -> list[EmailMessage]:
+    return [
+        email.message_from_bytes(m.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        for m in sorted((out / "alerts" / "mail").glob("*.eml"))
+    ]
+
+
+def _text(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def test_demo_prints_the_figures_and_writes_the_reports(demo: DemoRun) -> None:
+    out, text = demo.out, demo.text
     assert "[7/7" in text  # progress went through every step
     assert re.search(r"Environnement utilisateur\s+\d+\.\d+", text)
     assert re.search(r"Environnement serveur\s+\d+\.\d+", text)
@@ -45,22 +77,22 @@ def test_demo_prints_the_figures_and_writes_the_reports(tmp_path: Path) -> None:
     )
     assert violators, text
     assert "awake and idle" in text
-    alerts = re.search(
-        r"(\d+) alert events \(.*\) → email, webhook, mqtt, gauge; .*: (\d+) devices", text
+    runs = re.findall(
+        r"(\d+) alert events \((.*)\) → email, webhook, alertmanager, mqtt, gauge; .*: (\d+) "
+        r"devices",
+        text,
     )
-    assert alerts is not None, text
-    assert int(alerts.group(1)) >= len(violators) and int(alerts.group(2)) >= 1
+    assert len(runs) == 2, text  # the morning after the violator's night, then at the end
+    assert sum(int(n) for n, _k, _d in runs) >= len(violators) and int(runs[-1][2]) >= 1
+    # the history ends where live reporting starts: no silence at the hand-over
+    assert all("device_silent" not in kinds for _n, kinds, _d in runs), runs
     compliance = re.search(r"compliance: (\d+)% of (\d+) device-windows judged", text)
     assert compliance is not None and 0 < int(compliance.group(1)) < 100, text
     hooks = re.search(r"webhook: (\d+) calls received", text)
     assert hooks is not None and int(hooks.group(1)) >= 2, text  # the events, then the digest
     calls = (out / "alerts" / "webhook.jsonl").read_text().splitlines()
     assert len(calls) == int(hooks.group(1))
-    mails = sorted((out / "alerts" / "mail").glob("*.eml"))
-    subjects = [
-        str(email.message_from_bytes(m.read_bytes(), policy=email.policy.default)["subject"])
-        for m in mails
-    ]
+    subjects = [str(m["subject"]) for m in _mails(out)]
     assert any("hors politique de veille" in s for s in subjects), subjects  # the digest
     assert {v for v, _ in violators} <= {
         d for c in calls for d in re.findall(r'"device_id": ?"(hdv-[^"]+)"', c)
@@ -92,3 +124,56 @@ def test_demo_prints_the_figures_and_writes_the_reports(tmp_path: Path) -> None:
     assert sum(float(r["kwh"]) for r in energy if r["scope"] == "domain") == pytest.approx(total)
     fr = next(foot.glob("*-T?_fr.html")).read_text(encoding="utf-8")
     assert "Rapport énergétique du trimestre" in fr and "démo : chiffres inventés" in fr
+
+
+def _hook_events(out: Path, device_id: str) -> list[list[dict[str, Any]]]:
+    """Per webhook call, the events about ``device_id`` (calls without any left out)."""
+    calls = []
+    for line in (out / "alerts" / "webhook.jsonl").read_text().splitlines():
+        mine = [e for e in json.loads(line)["events"] if e["device_id"] == device_id]
+        if mine:
+            calls.append(mine)
+    return calls
+
+
+def _held(out: Path, run: str, device_id: str) -> list[dict[str, Any]]:
+    """Alertmanager's alerts about ``device_id`` after ``run``, as its API v2 returned them."""
+    alerts: list[dict[str, Any]] = json.loads(
+        (out / "alerts" / f"alertmanager-{run}.json").read_text()
+    )
+    return [a for a in alerts if a["labels"].get("device_id") == device_id]
+
+
+def test_the_simulated_violator_is_alerted_once_then_resolved_in_each_receiver(
+    demo: DemoRun,
+) -> None:
+    out, text = demo.out, demo.text
+    found = re.search(r"simulated violator (hdv-pc-\d+): awake over the window", text)
+    assert found is not None, text
+    pc = found.group(1)
+    # the first run: one webhook call (the digest), one digest e-mail, one alert held
+    [opened_call, resolved_call] = _hook_events(out, pc)
+    [opened] = opened_call
+    assert (opened["kind"], opened["state"], opened["ends_at"]) == (
+        "violation_opened",
+        "open",
+        None,
+    )
+    key = opened["key"]
+    [alert] = _held(out, "first-run", pc)
+    assert alert["labels"]["violation"] == key
+    assert alert["labels"]["alertname"] == "VeilleSleepViolation"
+    assert alert["status"]["state"] == "active"
+    mails = [m for m in _mails(out) if pc in _text(m)]
+    digests = [m for m in mails if "hors politique de veille" in str(m["subject"])]
+    assert len(digests) == 1, [m["subject"] for m in mails]
+    # the last run, after the night it slept: the resolution in each
+    [resolved] = resolved_call
+    assert (resolved["kind"], resolved["key"]) == ("violation_resolved", key)
+    ends = datetime.fromisoformat(resolved["ends_at"])
+    assert datetime.fromisoformat(opened["starts_at"]) < ends < datetime.now(UTC)
+    assert _held(out, "last-run", pc) == []  # Alertmanager resolved it: endsAt in the past
+    notices = [m for m in mails if m not in digests]
+    assert len(notices) == 1 and "Conforme à nouveau" in _text(notices[0])
+    assert f"{pc} so far: webhook: 2 call(s) (violation_opened, violation_resolved)" in text
+    assert "alertmanager: 0 alert(s) held" in text

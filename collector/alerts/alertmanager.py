@@ -49,7 +49,7 @@ class AlertmanagerChannel:
         """One alert of the API v2 body."""
         labels = {"alertname": event.alert_name, "severity": str(event.severity)}
         labels.update(event.label_map())
-        if event.kind.startswith("violation_"):
+        if event.kind.startswith(("violation_", "config_violation_")):
             labels["violation"] = event.key
         ends = event.ends_at or max(self._clock(), event.starts_at) + self.ttl
         alert: dict[str, object] = {

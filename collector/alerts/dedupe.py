@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable
 
 from collector.alerts.delivered import DeliveryLog, DeliveryLogError, Ident
-from collector.alerts.events import AlertEvent, AlertKind
+from collector.alerts.events import RESOLUTIONS, AlertEvent
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Deduper:
     def announced_only(self, channel: str, events: list[AlertEvent]) -> list[AlertEvent]:
         """Drop resolutions of violations ``channel`` never announced (resolved before the
         digest): a "complies again" notice about something never reported is noise."""
-        resolved = [e for e in events if e.kind is AlertKind.VIOLATION_RESOLVED]
+        resolved = [e for e in events if e.kind in RESOLUTIONS]
         if not resolved or self.delivery_log is None:
             return events
         found = self._delivered(
@@ -74,4 +74,4 @@ class Deduper:
         told = {k for k, _ in found}
         with self._lock:
             told |= {k for c, k, _ in self._pending if c == channel}
-        return [e for e in events if e.kind is not AlertKind.VIOLATION_RESOLVED or e.key in told]
+        return [e for e in events if e.kind not in RESOLUTIONS or e.key in told]

@@ -1,4 +1,5 @@
-"""The morning digest: the open violations of each domain or site, once a day.
+"""The morning digest: the open violations (sleep windows and settings) of each domain or
+site, once a day.
 
 :func:`build_digests` is pure (events in, digests out). :func:`schedule_digest` adds an
 apscheduler cron job at the configured hour in the authority's time zone, which asks a source
@@ -19,12 +20,12 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from collector.alerts.dispatcher import Dispatcher
-from collector.alerts.events import AlertEvent, AlertKind, Digest
+from collector.alerts.events import OPEN_VIOLATIONS, AlertEvent, Digest
 
 log = logging.getLogger(__name__)
 
 Scope = Literal["domain", "site"]
-_OPEN = (AlertKind.VIOLATION_OPENED, AlertKind.VIOLATION_REPEATED)
+_OPEN = OPEN_VIOLATIONS
 
 
 def build_digests(

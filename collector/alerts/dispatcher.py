@@ -7,11 +7,12 @@ calls the channel's ``send(batch)``, retries a :class:`DeliveryError` with expon
 (tenacity), bounded by attempts and by age, then records the delivery so a restart does not send
 it again.
 
-Routing: plain ``violation_opened`` events reach the digest channels (e-mail by default) only
-through the morning digest, and a resolution reaches them only if they announced the violation
-(in a digest or as a repeat offender); repeat offenders, resolutions, PUE and silent-device
-events go out at once everywhere. Stateful channels (Alertmanager, the gauge) also get
-:meth:`refresh`, the open violations re-asserted on every analysis run, without deduplication.
+Routing: plain ``violation_opened`` and ``config_violation_opened`` events reach the digest
+channels (e-mail by default) only through the morning digest, and a resolution reaches them
+only if they announced the violation (in a digest or as a repeat offender); repeat offenders,
+resolutions, PUE and silent-device events go out at once everywhere. Stateful channels
+(Alertmanager, the gauge) also get :meth:`refresh`, the open violations re-asserted on every
+analysis run, without deduplication.
 
 On ``/metrics`` (counts of events; a digest counts its events):
 ``veille_alert_deliveries_total{channel}`` delivered, ``veille_alert_deliveries_failed_total
@@ -48,7 +49,7 @@ from collector.alerts.counters import DeliveryCounters
 from collector.alerts.dedupe import Deduper
 from collector.alerts.delivered import DeliveryLog, DeliveryLogError, Ident
 from collector.alerts.errors import DeliveryError, PermanentDeliveryError
-from collector.alerts.events import AlertEvent, AlertKind, Batch, Digest
+from collector.alerts.events import DIGEST_ONLY, AlertEvent, Batch, Digest
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ class Dispatcher:
                 self._enqueue(w, Batch(tuple(open_events)), dedupe=False)
 
     def _routes(self, channel: str, e: AlertEvent) -> bool:
-        if channel in self.digest_channels and e.kind is AlertKind.VIOLATION_OPENED:
+        if channel in self.digest_channels and e.kind in DIGEST_ONLY:
             return e.repeat_offender
         return True
 

@@ -1,11 +1,12 @@
 """Alert events: what analysis hands to the deliveries, typed and immutable.
 
 One :class:`AlertEvent` is one change worth telling someone about: a sleep-policy violation
-opened, repeated (a repeat offender, N windows in a row) or resolved; PUE above its limit; a
-device that stopped reporting. Its ``key`` is stable across runs (a violation's is
-``violation:<device_id>:<window_start ISO 8601 UTC>``) and, with its :attr:`AlertEvent.state`,
-identifies a delivery: the same (key, state) is delivered once per channel. Times are
-timezone-aware UTC.
+opened, repeated (a repeat offender, N windows in a row) or resolved; a configuration violation
+(the device's own sleep settings) opened or resolved; PUE above its limit; a device that
+stopped reporting; an access-point PoE port powered at night (the optional network policy).
+Its ``key`` is stable across runs (a violation's is ``violation:<device_id>:<window_start ISO
+8601 UTC>``) and, with its :attr:`AlertEvent.state`, identifies a delivery: the same (key,
+state) is delivered once per channel. Times are timezone-aware UTC.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ class AlertKind(StrEnum):
     VIOLATION_OPENED = "violation_opened"
     VIOLATION_REPEATED = "violation_repeated"
     VIOLATION_RESOLVED = "violation_resolved"
+    CONFIG_VIOLATION_OPENED = "config_violation_opened"
+    CONFIG_VIOLATION_RESOLVED = "config_violation_resolved"
     PUE_ABOVE_LIMIT = "pue_above_limit"
     DEVICE_SILENT = "device_silent"
+    POE_NIGHT_DRAW = "poe_night_draw"
 
 
 class Severity(StrEnum):
@@ -35,15 +39,39 @@ ALERT_NAMES: dict[AlertKind, str] = {
     AlertKind.VIOLATION_OPENED: "VeilleSleepViolation",
     AlertKind.VIOLATION_REPEATED: "VeilleSleepViolation",
     AlertKind.VIOLATION_RESOLVED: "VeilleSleepViolation",
+    AlertKind.CONFIG_VIOLATION_OPENED: "VeilleSleepSettings",
+    AlertKind.CONFIG_VIOLATION_RESOLVED: "VeilleSleepSettings",
     AlertKind.PUE_ABOVE_LIMIT: "VeillePueAboveLimit",
     AlertKind.DEVICE_SILENT: "VeilleDeviceSilent",
+    AlertKind.POE_NIGHT_DRAW: "VeillePoeNightDraw",
 }
 
 
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _VIOLATION_KINDS = frozenset(
-    {AlertKind.VIOLATION_OPENED, AlertKind.VIOLATION_REPEATED, AlertKind.VIOLATION_RESOLVED}
+    {
+        AlertKind.VIOLATION_OPENED,
+        AlertKind.VIOLATION_REPEATED,
+        AlertKind.VIOLATION_RESOLVED,
+        AlertKind.CONFIG_VIOLATION_OPENED,
+        AlertKind.CONFIG_VIOLATION_RESOLVED,
+    }
 )
+#: Open violations (window or configuration): in the digest, on the gauge.
+OPEN_VIOLATIONS = frozenset(
+    {AlertKind.VIOLATION_OPENED, AlertKind.VIOLATION_REPEATED, AlertKind.CONFIG_VIOLATION_OPENED}
+)
+#: Resolutions that only go to a digest channel that announced the violation.
+RESOLUTIONS = frozenset({AlertKind.VIOLATION_RESOLVED, AlertKind.CONFIG_VIOLATION_RESOLVED})
+#: Events that reach a digest channel only through the morning digest (unless repeat offender).
+DIGEST_ONLY = frozenset({AlertKind.VIOLATION_OPENED, AlertKind.CONFIG_VIOLATION_OPENED})
+
+
+def config_key(device_id: str, rule: str, opened_at: datetime) -> str:
+    """The stable key of a configuration violation: device, rule, when it was opened (UTC)."""
+    if opened_at.tzinfo is None:
+        raise ValueError("opened_at must be timezone-aware")
+    return f"config:{device_id}:{rule}:{opened_at.astimezone(UTC).isoformat()}"
 
 
 def violation_key(device_id: str, window_start: datetime) -> str:
@@ -83,7 +111,7 @@ class AlertEvent:
                 raise ValueError("ends_at must be timezone-aware")
             if self.ends_at < self.starts_at:
                 raise ValueError("ends_at is before starts_at")
-        if self.kind in _VIOLATION_KINDS and (self.kind is AlertKind.VIOLATION_RESOLVED) != (
+        if self.kind in _VIOLATION_KINDS and (self.kind in RESOLUTIONS) != (
             self.ends_at is not None
         ):
             raise ValueError(f"{self.kind}: ends_at is set on resolution, and only then")

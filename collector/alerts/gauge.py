@@ -1,10 +1,10 @@
 """Prometheus gauge of open sleep-policy violations, for Grafana alerting.
 
 ``veille_sleep_violation_open{device_id,domain,site,group}`` is 1 while a device has at least
-one open violation; the series disappears when its last violation resolves. It is a custom
-collector with ``describe()`` on the collector's own registry, so the registry refuses a second
-registration of the name. State lives in memory: the dispatcher's ``refresh`` re-asserts the
-open violations after a restart.
+one open violation, of a sleep window or of its settings; the series disappears when its last
+violation resolves. It is a custom collector with ``describe()`` on the collector's own
+registry, so the registry refuses a second registration of the name. State lives in memory: the
+dispatcher's ``refresh`` re-asserts the open violations after a restart.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from collector.alerts.events import AlertEvent, AlertKind, Batch
+from collector.alerts.events import OPEN_VIOLATIONS, RESOLUTIONS, AlertEvent, Batch
 
 NAME = "veille_sleep_violation_open"
 LABELS = ("device_id", "domain", "site", "group")
-_VIOLATIONS = {AlertKind.VIOLATION_OPENED, AlertKind.VIOLATION_REPEATED}
+_KINDS = OPEN_VIOLATIONS | RESOLUTIONS
 
 
 class ViolationGauge(Collector):
@@ -37,10 +37,10 @@ class ViolationGauge(Collector):
     def send(self, batch: Batch) -> None:
         with self._lock:
             for e in batch.events:
-                if e.device_id is None or not e.kind.startswith("violation_"):
+                if e.device_id is None or e.kind not in _KINDS:
                     continue
                 ident = (e.device_id, e.domain, e.site, e.group)
-                if e.kind in _VIOLATIONS and not e.resolved:
+                if e.kind in OPEN_VIOLATIONS and not e.resolved:
                     self._open.setdefault(ident, set()).add(e.key)
                 else:
                     self._drop(ident, e)

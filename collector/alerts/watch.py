@@ -1,5 +1,6 @@
-"""The ledger's side of :mod:`collector.alerts.facility`: reads what the two alert events need
-(datacentre meters' hourly kWh, always-on devices' report times) after each analysis run.
+"""The ledger's side of :mod:`collector.alerts.facility` and :mod:`collector.alerts.poe_alerts`:
+reads what those alert events need (datacentre meters' hourly kWh, always-on devices' report
+times, access-point ports' power samples when ``[policy.poe]`` is set) after each analysis run.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from collector.alerts.events import AlertEvent
 from collector.alerts.facility import Place, PuePoint, pue_events, silent_events
+from collector.alerts.poe_alerts import PortNight, poe_events
+from collector.analysis.poe import find_poe_violations
 from collector.analysis.pue import pue_by_datacentre
+from collector.analysis.windows import windows_between
 from collector.config import CollectorConfig
 from collector.inventory import Inventory
 from collector.ledger import Ledger
@@ -56,8 +60,40 @@ def pue_points(
     return points
 
 
+def poe_nights(ledger: Ledger, cfg: CollectorConfig, now: datetime) -> list[PortNight]:
+    """Each access-point port's outcome in each complete window of the analysis period
+    (and the day before it), from its power samples; empty without ``[policy.poe]``."""
+    poe = cfg.policy.poe
+    if poe is None:
+        return []
+    since = now - timedelta(hours=cfg.analysis.lookback_hours) - timedelta(days=1)
+    windows = [
+        w
+        for w in windows_between(since, now, cfg.policy.groups[poe.group], cfg.policy)
+        if w[0] >= since and w[1] <= now
+    ]
+    out: list[PortNight] = []
+    for device_id, ports in sorted(poe.access_point_ports.items()):
+        wanted = set(ports)
+        samples = [
+            s
+            for s in ledger.samples_for(device_id, since, now)
+            if s.metric == "power_watts" and s.component in wanted
+        ]
+        found = find_poe_violations(
+            samples, cfg.policy, max_gap_seconds=cfg.analysis.max_gap_seconds
+        )
+        by_night = {(v.component, v.window_start): v for v in found}
+        for port in sorted(wanted):
+            times = [s.ts for s in samples if s.component == port]
+            for w in windows:
+                judged = any(w[0] <= t < w[1] for t in times)
+                out.append(PortNight(device_id, port, w, by_night.get((port, w[0])), judged))
+    return out
+
+
 def watch(ledger: Ledger, inventory: Inventory, cfg: CollectorConfig, now: datetime) -> Watched:
-    """The ``pue_above_limit`` and ``device_silent`` events at ``now``."""
+    """The ``pue_above_limit``, ``device_silent`` and ``poe_night_draw`` events at ``now``."""
     points = pue_points(ledger, inventory, cfg, now)
     dcs = sorted({p.datacentre for p in points})
     dc_place: dict[str, Place] = {}
@@ -91,4 +127,13 @@ def watch(ledger: Ledger, inventory: Inventory, cfg: CollectorConfig, now: datet
         places=places,
         datacentres=dcs_of,
     )
-    return Watched(tuple(pue_all + silent_all), tuple(pue_open + silent_open))
+    poe_places = {
+        device_id: Place(inventory.domain_of(device_id), sites.get(device_id) or "unknown")
+        for device_id in (cfg.policy.poe.access_point_ports if cfg.policy.poe else {})
+    }
+    for device_id in poe_places:
+        dev = inventory.get(device_id)
+        if dev is not None and dev.site:
+            poe_places[device_id] = Place(poe_places[device_id].domain, dev.site)
+    poe_all, poe_open = poe_events(poe_nights(ledger, cfg, now), poe_places)
+    return Watched(tuple(pue_all + silent_all + poe_all), tuple(pue_open + silent_open + poe_open))

@@ -250,3 +250,35 @@ Index(
     imported_energy.c.period_end,
     unique=True,
 )
+
+# Configuration violations (collector.analysis.config_lifecycle): identity (device, rule,
+# opened_at); at most one open per (device, rule). Their changes of state are events.
+config_violations = Table(
+    "config_violations",
+    metadata,
+    Column("device_id", String(128), primary_key=True),
+    Column("rule", String(32), primary_key=True),
+    Column("opened_at", Ts, primary_key=True),
+    Column("state", String(10), nullable=False),
+    Column("evidence", Text, nullable=False, server_default=""),
+    Column("policy_group", String(64), nullable=False, server_default=""),
+    Column("changed_at", Ts, nullable=False),
+    Column("resolved_at", Ts),
+)
+Index("ix_config_violations_state", config_violations.c.state)
+
+config_violation_events = Table(
+    "config_violation_events",
+    metadata,
+    Column(
+        "id", Integer().with_variant(BigInteger, "postgresql"), primary_key=True, autoincrement=True
+    ),
+    Column("device_id", String(128), nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("opened_at", Ts, nullable=False),
+    Column("at", Ts, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("previous", String(10)),
+    Column("detail", Text, nullable=False, server_default=""),
+)
+Index("ix_config_violation_events_at", config_violation_events.c.at)

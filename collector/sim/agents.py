@@ -208,9 +208,13 @@ def publish_history(
 ) -> int:
     """Submit the history to each device's publisher in time order; returns the count.
 
-    ``progress(done, total)`` is called every 1,000 messages and at the end.
+    The history is [start, end) and then one round at ``end`` itself (:func:`live`), so that
+    every awake agent's backlog ends where its live reporting takes over: an always-on server
+    whose last buffered message were up to ``interval`` before ``end`` would look silent
+    (``device_silent``) across the hand-over. ``progress(done, total)`` is called every 1,000
+    messages and at the end.
     """
-    messages = list(history(fleet, start, end, interval=interval))
+    messages = list(history(fleet, start, end, interval=interval)) + live(fleet, end)
     for n, msg in enumerate(messages, start=1):
         publishers[msg.device_id].submit(msg.readings, msg.state, msg.kind)
         if progress is not None and (n % 1000 == 0 or n == len(messages)):

@@ -1,14 +1,16 @@
 """The demo's own alert receivers on 127.0.0.1, so that its alerts go somewhere a person can
-open: a webhook receiver (each call appended to ``alerts/webhook.jsonl``) and an SMTP server
-(aiosmtpd; each message saved as ``alerts/mail/NNN.eml``). MQTT alerts go to the demo's
-embedded broker and the gauge to its /metrics; Alertmanager is not embedded (a real one is
-configured with ``[alerts.alertmanager] url``).
+open: a webhook receiver (each call appended to ``alerts/webhook.jsonl``), an SMTP server
+(aiosmtpd; each message saved as ``alerts/mail/NNN.eml``) and, when it is installed, a real
+Alertmanager (:mod:`collector.sim.alertmanager_proc`; its alerts read back through API v2 after
+each analysis run and saved as ``alerts/alertmanager-<run>.json``). MQTT alerts go to the
+demo's embedded broker and the gauge to its /metrics.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import json
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from collector.sim.alertmanager_proc import AlertmanagerUnavailable, DemoAlertmanager
 
 FROM = "veille-demo@localhost"
 TO = "equipe-infra@localhost"
@@ -73,15 +77,38 @@ class AlertReceivers:
         self._http_thread = threading.Thread(target=self._http.serve_forever, daemon=True)
         self.smtp_port = _free_port()
         self._smtp = Controller(self.mailbox, hostname="127.0.0.1", port=self.smtp_port)
+        self.alertmanager: DemoAlertmanager | None = DemoAlertmanager(
+            self.directory / "alertmanager"
+        )
+        self.alertmanager_note = ""
+        self.snapshots: list[tuple[str, int]] = []  # (run, alerts held) after each run
 
     def start(self) -> None:
         self._http_thread.start()
         self._smtp.start()
+        assert self.alertmanager is not None
+        try:
+            self.alertmanager.start()
+        except AlertmanagerUnavailable as exc:
+            self.alertmanager = None
+            self.alertmanager_note = f"alertmanager: not started ({exc}); going on without it"
 
     def stop(self) -> None:
         self._http.shutdown()
         self._http.server_close()
         self._smtp.stop()
+        if self.alertmanager is not None:
+            self.alertmanager.stop()
+
+    def snapshot(self, run: str) -> list[dict[str, Any]]:
+        """Alertmanager's alerts now (API v2), saved as ``alerts/alertmanager-<run>.json``."""
+        if self.alertmanager is None:
+            return []
+        alerts = self.alertmanager.alerts()
+        path = self.directory / f"alertmanager-{run}.json"
+        path.write_text(json.dumps(alerts, indent=1, sort_keys=True), encoding="utf-8")
+        self.snapshots.append((run, len(alerts)))
+        return alerts
 
     def config(self) -> dict[str, object]:
         return {
@@ -96,7 +123,7 @@ class AlertReceivers:
             },
             "mqtt": {},
             "digest_channels": ["email", "webhook"],
-        }
+        } | ({"alertmanager": {"url": self.alertmanager.url}} if self.alertmanager else {})
 
     def summary(self) -> list[str]:
         """Where the alerts went, for the demo's printout."""
@@ -105,8 +132,38 @@ class AlertReceivers:
         more = (
             "" if len(self.mailbox.subjects) <= 3 else f" and {len(self.mailbox.subjects) - 3} more"
         )
-        return [
+        lines = [
             f"webhook: {self.webhook_calls} calls received, saved in {self.webhook_file}",
             f"e-mail: {self.mailbox.received} messages received by the demo's SMTP server "
             f"({mails}{more}), saved in {rel / 'mail'}/",
         ]
+        if self.alertmanager is not None:  # when absent, the demo said so once at the start
+            held = ", ".join(f"{n} after {run}" for run, n in self.snapshots)
+            lines.append(
+                f"alertmanager: {self.alertmanager.url} (API v2), alerts held: {held}; "
+                f"saved in {rel}/alertmanager-*.json"
+            )
+        return lines
+
+    def mentions(self, device_id: str, alerts: list[dict[str, Any]]) -> str:
+        """What each receiver got about ``device_id`` so far, read back from what it saved
+        (``alerts``: Alertmanager's, from :meth:`snapshot`)."""
+        kinds: list[str] = []
+        calls = 0
+        if self.webhook_file.exists():
+            for line in self.webhook_file.read_text(encoding="utf-8").splitlines():
+                mine = [e for e in json.loads(line)["events"] if e.get("device_id") == device_id]
+                calls += bool(mine)
+                kinds += [str(e["kind"]) for e in mine]
+        mails = []
+        for path in sorted((self.directory / "mail").glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            body = message.get_body(("plain",))
+            if body is not None and device_id in body.get_content():
+                mails.append(str(message["subject"] or ""))
+        held = [a for a in alerts if a.get("labels", {}).get("device_id") == device_id]
+        am = "" if self.alertmanager is None else f"; alertmanager: {len(held)} alert(s) held"
+        return (
+            f"webhook: {calls} call(s) ({', '.join(kinds) or 'none'}); e-mail: {len(mails)} "
+            f"({'; '.join(f'« {s} »' for s in mails) or 'none'}){am}"
+        )

@@ -67,6 +67,10 @@ def _blocked(ws: Workstation, left: datetime, back: datetime | None) -> bool:
     ins = ws.insomnia
     if ins is None:
         return False
+    if ins.since is not None and left < ins.since:
+        return False
+    if ins.until is not None and left >= ins.until:
+        return False
     if ins.blocker is None or ws.sleep_after_seconds == 0:
         return True
     p = ins.nightly_probability

@@ -8,8 +8,10 @@ advance), every target is polled over UDP through the responder exactly as the c
 polls it (profile detection, counter state, wraps), and the samples are stamped with the
 simulated instant, since a poll stamps its samples with the wall clock.
 
-Run it before the first live :meth:`SimDatacentre.tick`: the registers then go on rising
-from where the week left them, and the live polls continue the same counters.
+The last simulated round is at the end of the period, where live polling takes over, so that
+an always-on device shows no gap at the hand-over. Run it before the first live
+:meth:`SimDatacentre.tick`: the registers then go on rising from where the week left them,
+and the live polls continue the same counters.
 """
 
 from __future__ import annotations
@@ -87,15 +89,18 @@ def replay_history(
     timeout: float = 1.0,
     retries: int = 1,
 ) -> HistoryReport:
-    """Poll ``targets`` at every ``interval`` of [start, end) in simulated time; ``write`` gets
-    the samples in batches (e.g. ``CollectorApp.on_snmp_samples``)."""
+    """Poll ``targets`` at every ``interval`` of [start, end] in simulated time, counted back
+    from ``end``: the last round is at ``end``, where live polling takes over (a last round an
+    interval before it would leave a gap that reads as ``device_silent``). ``write`` gets the
+    samples in batches (e.g. ``CollectorApp.on_snmp_samples``)."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
     if interval <= timedelta(0):
         raise ValueError("interval must be positive")
     instants = []
-    at = start
-    while at < end:
+    at = end
+    while at >= start:
         instants.append(at)
-        at += interval
+        at -= interval
+    instants.reverse()
     return asyncio.run(_replay(dc, targets, instants, write, timeout, retries))

@@ -43,11 +43,14 @@ POE_WALK = "microsemipdsine"
 
 @dataclass(frozen=True, slots=True)
 class Insomnia:
-    """Why a workstation stays awake when idle: a blocking app, or sleep disabled (None)."""
+    """Why a workstation stays awake when idle: a blocking app, or sleep disabled (None);
+    with ``since``/``until``, only over the absences that start in [since, until)."""
 
     blocker: str | None
     keeps_display_on: bool
     nightly_probability: float
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,7 @@ class Fleet:
     facility: FacilityMeter
     poe: PoeMidspan
     last_sent: dict[str, datetime] = field(default_factory=dict)
+    violator: str | None = None  # the one-night violator (collector.sim.violator), if any
 
     def agents(self) -> list[SimDevice]:
         """The devices that run an agent (workstations and servers)."""

@@ -196,6 +196,23 @@ def test_publish_history_in_time_order() -> None:
         assert times == sorted(times)
 
 
+def test_published_history_ends_where_live_reporting_takes_over() -> None:
+    """An always-on server's backlog reaches the hand-over instant, with no gap longer than
+    the interval: else the first analysis sees a silence (``device_silent``) that never was."""
+    fleet = build_fleet(SEED, desktops=2, laptops=1, servers=3, today=TODAY)
+    recorders = {d.id: _Recorder() for d in fleet.agents()}
+    start = datetime(2025, 11, 4, tzinfo=PARIS)
+    end = start + timedelta(days=1, minutes=7, seconds=3)  # not on a 15-minute slot
+    publish_history(fleet, recorders, start, end)
+    servers = list(fleet.servers)
+    assert len(servers) == 3
+    for d in servers:
+        times = [readings[0].ts for readings, _s, _k in recorders[d.id].calls]
+        assert times[-1] == end and fleet.last_sent[d.id] == end
+        assert max(b - a for a, b in pairwise(times)) <= timedelta(minutes=15)
+    assert live(fleet, end) == []  # the hand-over round is not sent twice
+
+
 def test_malformed_payloads_are_rejected_with_their_reason() -> None:
     now = datetime(2025, 11, 4, 10, tzinfo=UTC)
     payloads = malformed_payloads(now=now)
