@@ -87,7 +87,8 @@ def rows_of(spec: ObjectSpec, raw: RawData) -> list[Row]:
     suffix = tuple(spec.index_suffix)
     rows: list[Row] = []
     for index, value in items:
-        if not isinstance(value, int) or value in spec.unsupported:
+        # A negative power, energy, load or rating is no reading (collector/snmp/sanity.py).
+        if not isinstance(value, int) or value < 0 or value in spec.unsupported:
             continue
         name_index = index
         if spec.index_first and (not index or index[0] not in spec.index_first):

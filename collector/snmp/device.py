@@ -21,6 +21,7 @@ from collector.snmp.detect import NoProfileError, detect, detect_checked, fetch
 from collector.snmp.errors import SnmpError
 from collector.snmp.estimate import PowerUnreadable, Rating, device_power, has_power
 from collector.snmp.profiles import Profile, default_profiles
+from collector.snmp.sanity import refused_values
 from contract.schema import Quality, utcnow
 
 __all__ = ["NoProfileError", "PollResult", "detect", "fetch", "poll_device", "read_device"]
@@ -45,6 +46,7 @@ class PollResult:
     quality: Quality | None = None
     derivation: str | None = None
     disagreements: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()  # values read as unknown, with why (collector/snmp/sanity.py)
 
 
 async def poll_device(
@@ -99,18 +101,30 @@ async def _read(
     if target.profile and target.profile not in known:
         raise SnmpError(f"{ep}: unknown profile {name!r} (known: {', '.join(sorted(known))})")
     found: tuple[Profile, decode.RawData] | None = None
+    refused: tuple[str, ...] = ()
     if name is not None and name in known:
         raw = await fetch(client, ep, known[name])
+        refused = refused_values(known[name], raw)
         if has_power(known[name], raw):
             found = known[name], raw
         elif target.profile:
-            raise NoProfileError(f"{ep}: profile {name!r} finds no power on this device")
+            raise NoProfileError(_no_power(f"{ep}: profile {name!r} finds no power", name, refused))
     if found is None:
         # Not detected yet, or the device changed (new firmware, swapped card): detect again.
-        found, state.disagreements = await detect_checked(client, ep, known, _rating(target))
+        try:
+            found, state.disagreements = await detect_checked(client, ep, known, _rating(target))
+        except NoProfileError as exc:
+            raise NoProfileError(_no_power(str(exc), name, refused)) from None
     profile, raw = found
     state.profile = _PROFILE_CACHE[key] = profile.name
     return _result(target, profile, raw, state)
+
+
+def _no_power(message: str, name: str | None, refused: tuple[str, ...]) -> str:
+    """The error of a poll without power; refused values, when there are, are the cause."""
+    if not refused:
+        return message
+    return f"profile {name!r} read as unknown: {'; '.join(refused)} ({message})"
 
 
 def _rating(target: SnmpTarget) -> Rating:
@@ -178,4 +192,5 @@ def _result(
         quality=total.quality,
         derivation=total.derivation,
         disagreements=state.disagreements,
+        refused=refused_values(profile, raw),
     )

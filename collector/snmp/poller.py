@@ -86,6 +86,7 @@ class SnmpPoller:
         self.rounds = 0
         self._failures: dict[str, int] = {}
         self._skip: dict[str, int] = {}
+        self._refused_logged: set[str] = set()
         self._client = SnmpClient(settings.concurrency, source_address=settings.source_address)
 
     @property
@@ -165,6 +166,9 @@ class SnmpPoller:
     def _account(self, device_id: str, result: PollResult) -> None:
         if result.error is None:
             self._failures.pop(device_id, None)
+            if result.refused and device_id not in self._refused_logged:
+                self._refused_logged.add(device_id)  # once per target, not once per round
+                log.warning("SNMP %s: read as unknown: %s", device_id, "; ".join(result.refused))
             return
         self.errors_by_target[device_id] = self.errors_by_target.get(device_id, 0) + 1
         n = self._failures.get(device_id, 0) + 1
