@@ -1,0 +1,191 @@
+"""The benchmark table at the top of ``bench/README.md``, rendered from ``bench/results/*.json``.
+
+Every figure of the table is read from a results file that a benchmark wrote; none is typed by
+hand. Each row names its figure, veille's value, the peer it is set against (another program
+measured in the same run, or the aim when there is no peer), the ratio, the command that
+produced it and its results file. A row whose file is missing says so.
+
+    .venv/bin/python bench/table.py            # print the table
+    .venv/bin/python bench/table.py --write    # put it into bench/README.md, between markers
+    .venv/bin/python bench/table.py --check    # exit 1 if bench/README.md's table is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+README = BENCH / "README.md"
+START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+
+Json = dict[str, Any]
+Figure = tuple[float, str]  # (value, as printed)
+
+
+def _n(v: float, digits: int = 0, unit: str = "") -> Figure:
+    return float(v), f"{v:,.{digits}f}{unit}"
+
+
+def _mb(v: float) -> Figure:
+    return float(v), f"{v / 1e6:,.1f} MB"
+
+
+def _pct(v: float, digits: int = 3) -> Figure:
+    return float(v), f"{v:.{digits}f} %"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure: ``ours`` and ``peer`` read from the results file, the peer's name."""
+
+    figure: str
+    results: str
+    ours: Callable[[Json], Figure]
+    peer_name: str
+    peer: Callable[[Json], Figure] | None
+    command: str
+    rerun: bool = False  # the code it measures was changing when it was taken
+
+
+def _largest(key: str, step: str) -> Callable[[Json], Figure]:
+    return lambda d: _mb(d["sizes"][-1][step][key])
+
+
+def _report(devices: int, key: str) -> Callable[[Json], Figure]:
+    def get(d: Json) -> Figure:
+        [run] = [r for r in d["runs"] if r["devices"] == devices]
+        return _n(run[key], 1, " s")
+
+    return get
+
+
+def _latency(q: str) -> Callable[[Json], Figure]:
+    return lambda d: _n(d["collector"]["latency_seconds_after_first_minute"][q], 2, " s")
+
+
+def _const(v: float, text: str) -> Callable[[Json], Figure]:
+    return lambda _d: (v, text)
+
+
+THROUGHPUT = ".venv/bin/python bench/collector_throughput.py"
+AGENTS = ".venv/bin/python bench/agents_50k.py --minutes 10"
+FOOTPRINT = ".venv/bin/python bench/agent_footprint.py 60"
+MEMORY = ".venv/bin/python bench/collector_memory.py"
+REPORT = ".venv/bin/python bench/report_scale.py --devices 10000 50000"
+SNMP = ".venv/bin/python bench/snmp_poll.py --seconds 20 --concurrency 8 --repeats 3"
+
+ROWS: tuple[Row, ...] = (
+    Row("ingestion, readings/s end to end (nothing lost)", "collector_throughput.json",
+        lambda d: _n(d["collector"]["readings_per_second"]), "Mosquitto's raw rate, same run",
+        lambda d: _n(d["broker"]["readings_per_second"]), THROUGHPUT, rerun=True),
+    Row("ingestion, collector CPU s per million readings", "collector_throughput.json",
+        lambda d: _n(d["collector"]["cpu_seconds_to_stored"] * 1e6
+                     / max(d["collector"]["published_readings"], 1), 1, " s"),
+        "—", None, THROUGHPUT, rerun=True),
+    Row("50,000 agents at 60 s: collector share of one core", "agents_50k.json",
+        lambda d: _pct(100 * d["collector"]["collector_core_share"], 1), "aim: keep up (< 100 %)",
+        _const(100.0, "100 %"), AGENTS, rerun=True),
+    Row("50,000 agents at 60 s: reading to storage, p50", "agents_50k.json", _latency("p50"),
+        "aim", _const(5.0, "5 s"), AGENTS, rerun=True),
+    Row("50,000 agents at 60 s: reading to storage, p99", "agents_50k.json", _latency("p99"),
+        "aim", _const(5.0, "5 s"), AGENTS, rerun=True),
+    Row("agent resident memory (RSS)", "agent_footprint.json",
+        lambda d: _mb(d["processes"]["veille_agent"]["rss_bytes_last"]),
+        "prometheus-node-exporter, same run",
+        lambda d: _mb(d["processes"]["node_exporter"]["rss_bytes_last"]), FOOTPRINT, rerun=True),
+    Row("agent CPU, share of one core", "agent_footprint.json",
+        lambda d: _pct(d["processes"]["veille_agent"]["core_percent"]),
+        "prometheus-node-exporter, same run",
+        lambda d: _pct(d["processes"]["node_exporter"]["core_percent"]), FOOTPRINT, rerun=True),
+    Row("collector RSS at 50,000 devices, after start", "collector_memory.json",
+        _largest("rss_bytes", "after_start"), "—", None, MEMORY),
+    Row("collector RSS at 50,000 devices, after the analysis job", "collector_memory.json",
+        _largest("rss_bytes", "first_job"), "—", None, MEMORY),
+    Row("quarterly report, 10,000 devices: wall", "report_scale.json",
+        _report(10_000, "report_s"), "aim", _const(10.0, "10 s"), REPORT),
+    Row("quarterly report, 10,000 devices: CPU", "report_scale.json",
+        _report(10_000, "report_cpu_s"), "aim", _const(10.0, "10 s"), REPORT),
+    Row("quarterly report, 50,000 devices: wall", "report_scale.json",
+        _report(50_000, "report_s"), "—", None, REPORT),
+    Row("quarterly report, 50,000 devices: CPU", "report_scale.json",
+        _report(50_000, "report_cpu_s"), "—", None, REPORT),
+    Row("SNMP polls/s (median run)", "snmp_poll.json",
+        lambda d: _n(d["veille"]["polls_per_second"], 1),
+        "prometheus-snmp-exporter, same run",
+        lambda d: _n(d["prometheus_snmp_exporter"]["polls_per_second"], 1), SNMP),
+    Row("SNMP CPU per poll", "snmp_poll.json",
+        lambda d: _n(d["veille"]["cpu_ms_per_poll"], 2, " ms"),
+        "prometheus-snmp-exporter, same run",
+        lambda d: _n(d["prometheus_snmp_exporter"]["cpu_ms_per_poll"], 2, " ms"), SNMP),
+)  # fmt: skip
+
+
+def _date(d: Json) -> str:
+    found = d.get("date") or next((r.get("at") for r in d.get("runs", []) if r.get("at")), "")
+    return str(found)[:16].replace("T", " ")
+
+
+def render(results: Path = RESULTS) -> str:
+    """The table as Markdown, one line per row."""
+    lines = [
+        "| figure | veille | peer | peer's figure | veille / peer | taken (UTC) | command |"
+        " results |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in ROWS:
+        path = results / row.results
+        cells: list[str]
+        if not path.exists():
+            cells = [row.figure, "not run yet", row.peer_name, "", "", "", f"`{row.command}`"]
+        else:
+            data = json.loads(path.read_text())
+            ours_v, ours = row.ours(data)
+            peer, ratio = "", ""
+            if row.peer is not None:
+                peer_v, peer = row.peer(data)
+                ratio = f"{ours_v / peer_v:.2f}" if peer_v else ""
+            when = _date(data) + (" — **to re-run**" if row.rerun else "")
+            cells = [row.figure, ours, row.peer_name, peer, ratio, when, f"`{row.command}`"]
+        lines.append("| " + " | ".join([*cells, f"`{row.results}`"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def splice(readme: str, table: str) -> str:
+    """``readme`` with the text between the markers replaced by ``table``."""
+    if START not in readme or END not in readme:
+        raise ValueError(f"bench/README.md has no {START} ... {END} block")
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{table}{END}{tail}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--write", action="store_true", help="update bench/README.md")
+    p.add_argument("--check", action="store_true", help="fail if bench/README.md is stale")
+    a = p.parse_args(argv)
+    table = render()
+    readme = README.read_text()
+    if a.check:
+        if splice(readme, table) != readme:
+            print(
+                "bench/README.md: the table is stale; run bench/table.py --write", file=sys.stderr
+            )
+            return 1
+        return 0
+    if a.write:
+        README.write_text(splice(readme, table))
+        return 0
+    print(table, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
