@@ -169,9 +169,7 @@ def generate(n: int, db: Path, inv_path: Path) -> dict[str, float]:
     conn.execute("DROP TABLE daily_stage")
     conn.commit()
     t1 = time.perf_counter()
-    conn.executescript(
-        "CREATE INDEX ix_hourly_hour ON hourly_energy (hour);"
-    )
+    conn.executescript("CREATE INDEX ix_hourly_hour ON hourly_energy (hour);")
     conn.close()
     t2 = time.perf_counter()
     return {"hourly_rows": rows_written, "insert_s": t1 - t0, "index_s": t2 - t1}
