@@ -183,7 +183,8 @@ def one_size(n: int, a: argparse.Namespace, workdir: Path, broker_port: int) -> 
         "analysis": {"lookback_hours": hours},
     }
     mine, theirs = CTX.Pipe()
-    child = CTX.Process(target=run_child, args=(settings, str(inventory), now.isoformat(), theirs))
+    args = (settings, str(inventory), now.isoformat(), theirs)
+    child = CTX.Process(target=run_child, args=args, daemon=True)
     child.start()
     got = receive(mine, child, 7200)
     child.join(60)
@@ -201,38 +202,46 @@ def one_size(n: int, a: argparse.Namespace, workdir: Path, broker_port: int) -> 
     }
 
 
+def per_device(sizes: list[dict[str, Any]]) -> dict[str, float]:
+    """RSS growth per device between the smallest and the largest size, at each step."""
+    lo, hi = sizes[0], sizes[-1]
+    span = hi["devices"] - lo["devices"]
+    if span <= 0:
+        return {}
+    return {k: round((hi[k]["rss_bytes"] - lo[k]["rss_bytes"]) / span, 1) for k in STEPS}
+
+
+def write(a: argparse.Namespace, sizes: list[dict[str, Any]]) -> None:
+    s = sizes[-1]
+    start, job, again = (s[k]["rss_bytes"] / 1e6 for k in STEPS)
+    print(
+        f"{s['devices']:>6,} devices: RSS after start {start:.0f} MB, after the job "
+        f"{job:.0f} MB (peak {s['first_job']['peak_rss_bytes'] / 1e6:.0f} MB; job "
+        f"{s['first_job']['cpu_seconds']} CPU s), after a second job {again:.0f} MB"
+    )
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "parameters": {k: v for k, v in vars(a).items() if k != "out"},
+        "load_average": list(psutil.getloadavg()),
+        "sizes": sizes,
+        "rss_bytes_per_device": per_device(sizes),
+    }
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"wrote {a.out}; RSS per device (bytes): {result['rss_bytes_per_device']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     a = parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="veille-mem-"))
     broker = mosquitto(workdir / "mosquitto")
     try:
-        sizes = [one_size(n, a, workdir, broker.port) for n in sorted(a.devices)]
-        for s in sizes:
-            start, job, again = (s[k]["rss_bytes"] / 1e6 for k in STEPS)
-            print(
-                f"{s['devices']:>6,} devices: RSS after start {start:.0f} MB, after the job "
-                f"{job:.0f} MB (peak {s['first_job']['peak_rss_bytes'] / 1e6:.0f} MB; job "
-                f"{s['first_job']['cpu_seconds']} CPU s), after a second job {again:.0f} MB"
-            )
-        lo, hi = sizes[0], sizes[-1]
-        per_device = {}
-        if hi["devices"] > lo["devices"]:
-            span = hi["devices"] - lo["devices"]
-            for step in STEPS:
-                per_device[step] = round((hi[step]["rss_bytes"] - lo[step]["rss_bytes"]) / span, 1)
-            print(f"RSS per device (bytes): {per_device}")
-        result = {
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": machine(),
-            "parameters": {k: v for k, v in vars(a).items() if k != "out"},
-            "load_average": list(psutil.getloadavg()),
-            "sizes": sizes,
-            "rss_bytes_per_device": per_device,
-        }
-        a.out.parent.mkdir(parents=True, exist_ok=True)
-        a.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
-        print(f"wrote {a.out}")
+        sizes: list[dict[str, Any]] = []
+        for n in sorted(a.devices):  # written after each size: a long run keeps what it has
+            sizes.append(one_size(n, a, workdir, broker.port))
+            write(a, sizes)
         return 0
     finally:
         broker.stop()

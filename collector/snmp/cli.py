@@ -56,6 +56,7 @@ def _as_dict(target: str, result: PollResult | None, error: str | None) -> dict[
         quality=None if result.quality is None else str(result.quality),
         derivation=result.derivation,
         disagreements=list(result.disagreements),
+        refused=list(result.refused),
         samples=[
             {
                 "metric": s.metric,
@@ -81,6 +82,8 @@ def _print_text(target: str, result: PollResult) -> None:
         print(f"         {result.derivation}")
     for text in result.disagreements:
         print(f"WARNING  two MIB families disagree: {text}")
+    for text in result.refused:
+        print(f"WARNING  read as unknown: {text}")
     counters = [s for s in result.samples if s.metric == "energy_joules_total"]
     if result.energy_joules is None:
         print("energy   - (no energy counter)")
