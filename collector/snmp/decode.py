@@ -87,9 +87,10 @@ def rows_of(spec: ObjectSpec, raw: RawData) -> list[Row]:
     suffix = tuple(spec.index_suffix)
     rows: list[Row] = []
     for index, value in items:
-        # A negative power, energy, load or rating is no reading (collector/snmp/sanity.py).
-        if not isinstance(value, int) or value < 0 or value in spec.unsupported:
+        if not isinstance(value, int) or value in spec.unsupported:
             continue
+        if value < 0 and not isinstance(spec, PowerSpec):
+            continue  # a negative energy, load or rating is no reading (snmp/sanity.py)
         name_index = index
         if spec.index_first and (not index or index[0] not in spec.index_first):
             continue

@@ -1,28 +1,29 @@
 """Which values of a device's read a profile refuses, and why. Pure code.
 
-:func:`collector.snmp.decode.rows_of` reads only numbers that make sense for power, energy, a
-load or a rating: a whole number, not negative, not one of the object's ``unsupported``
-markers. Anything else is read as unknown, never turned into a figure. This module says what
-was refused, for the poll's result and the log: an OctetString, an OID or a negative number
-where a profile expects a non-negative number (``1.3.6.1.4.1.318.1.1.12.1.16.0 answered the
-text '312', not a number``). Objects that did not answer at all (noSuchObject) are not listed:
-profiles name alternatives, and most devices answer only some of them.
+:func:`collector.snmp.decode.rows_of` reads only numbers: an OctetString or an OID where a
+profile expects a number is read as unknown, never turned into a figure, and so is a negative
+energy register, load or rating. (A power object's rows keep their sign: a sensor's sum may
+need it, and a total below 0 W is refused by :class:`collector.snmp.estimate.NegativePower`.)
+This module says what was refused, for the poll's result and the log
+(``1.3.6.1.4.1.318.1.1.12.1.16.0 answered the text '312', not a number``). Objects that did
+not answer at all (noSuchObject) are not listed: profiles name alternatives, and most devices
+answer only some of them.
 """
 
 from __future__ import annotations
 
 from collector.snmp.client import SnmpValue
 from collector.snmp.decode import RawData
-from collector.snmp.profiles import ObjectSpec, Profile
+from collector.snmp.profiles import ObjectSpec, PowerSpec, Profile
 from collector.snmp.snmprec import Oid, format_oid, parse_oid
 
 
-def _why(value: SnmpValue) -> str | None:
+def _why(value: SnmpValue, spec: ObjectSpec) -> str | None:
     if isinstance(value, str):
         return f"answered the text {value[:40]!r}, not a number"
     if isinstance(value, tuple):
         return f"answered the OID {format_oid(value)}, not a number"
-    if value < 0:
+    if value < 0 and not isinstance(spec, PowerSpec):
         return f"answered {value}, a negative value"
     return None
 
@@ -62,7 +63,7 @@ def refused_values(profile: Profile, raw: RawData) -> tuple[str, ...]:
         for oid, value in items:
             if isinstance(value, int) and value in spec.unsupported:
                 continue
-            why = _why(value)
+            why = _why(value, spec)
             if why is not None:
                 reasons.append(f"{format_oid(oid)} {why}")
     return tuple(dict.fromkeys(reasons))
