@@ -50,7 +50,7 @@ class Row:
     ours: Callable[[Json], Figure]
     peer_name: str
     peer: Callable[[Json], Figure] | None
-    command: str
+    command: str | Callable[[Json], str]  # a function: the command, from the run's parameters
     rerun: bool = False  # the code it measures was changing when it was taken
     label: Callable[[Json], str] | None = None  # the figure's name, from what was measured
 
@@ -92,11 +92,32 @@ def _const(v: float, text: str) -> Callable[[Json], Figure]:
 
 
 THROUGHPUT = ".venv/bin/python bench/collector_throughput.py"
-AGENTS = ".venv/bin/python bench/agents_50k.py --minutes 10"
+
+
+def _agents_cmd(d: Json) -> str:
+    p = d["parameters"]
+    return f".venv/bin/python bench/agents_50k.py --devices {p['devices']} --minutes {p['minutes']}"
+
+
+def _memory_cmd(d: Json) -> str:
+    p = d["parameters"]
+    sizes = " ".join(str(n) for n in p["devices"])
+    quick = " --quick" if p.get("quick") else ""
+    return f".venv/bin/python bench/collector_memory.py --devices {sizes}{quick}"
+
+
+def _snmp_cmd(d: Json) -> str:
+    return (
+        f".venv/bin/python bench/snmp_poll.py --seconds {d['seconds']:g} "
+        f"--concurrency {d['concurrency']} --repeats {d['repeats']}"
+    )
+
+
+AGENTS: str | Callable[[Json], str] = _agents_cmd
 FOOTPRINT = ".venv/bin/python bench/agent_footprint.py 60"
-MEMORY = ".venv/bin/python bench/collector_memory.py"
+MEMORY: str | Callable[[Json], str] = _memory_cmd
 REPORT = ".venv/bin/python bench/report_scale.py --devices 10000 50000"
-SNMP = ".venv/bin/python bench/snmp_poll.py --seconds 20 --concurrency 8 --repeats 3"
+SNMP: str | Callable[[Json], str] = _snmp_cmd
 
 ROWS: tuple[Row, ...] = (
     Row("ingestion, readings/s end to end (nothing lost)", "collector_throughput.json",
@@ -162,7 +183,8 @@ def render(results: Path = RESULTS) -> str:
         path = results / row.results
         cells: list[str]
         if not path.exists():
-            cells = [row.figure, "not run yet", row.peer_name, "", "", "", f"`{row.command}`"]
+            command = row.command if isinstance(row.command, str) else "(see bench/README.md)"
+            cells = [row.figure, "not run yet", row.peer_name, "", "", "", f"`{command}`"]
         else:
             data = json.loads(path.read_text())
             ours_v, ours = row.ours(data)
@@ -172,7 +194,8 @@ def render(results: Path = RESULTS) -> str:
                 ratio = f"{ours_v / peer_v:.2f}" if peer_v else ""
             when = _date(data) + (" — **to re-run**" if row.rerun else "")
             figure = row.label(data) if row.label is not None else row.figure
-            cells = [figure, ours, row.peer_name, peer, ratio, when, f"`{row.command}`"]
+            command = row.command if isinstance(row.command, str) else row.command(data)
+            cells = [figure, ours, row.peer_name, peer, ratio, when, f"`{command}`"]
         lines.append("| " + " | ".join([*cells, f"`{row.results}`"]) + " |")
     return "\n".join(lines) + "\n"
 
