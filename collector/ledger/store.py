@@ -26,6 +26,7 @@ from collector.analysis.coverage import to_columns
 from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
+from collector.ledger.devices import touch_devices
 from collector.ledger.errors import translated
 from collector.ledger.messages import (
     Accepted,
@@ -149,8 +150,7 @@ class Ledger(LedgerReads):
                 self._insert_samples(conn, sample_rows)
             if state_rows:
                 conn.execute(t.states.insert(), state_rows)
-            for device_id in sorted(latest):
-                self._touch_device(conn, latest[device_id], counts[device_id])
+            touch_devices(conn, self._insert_ignore(t.devices), latest, counts)
             for st in sorted(statuses, key=lambda x: (x.device_id, x.ts)):
                 values = {"site": st.site, "online": st.online, "status_at": st.ts}
                 self._upsert_device(conn, st.device_id, values, first_seen=st.ts)
@@ -182,31 +182,6 @@ class Ledger(LedgerReads):
                 stamp = stamps[key] = to_ts(ts)
             params.append((device_id, stamp, metric, component, to_value(value), source, quality))
         conn.exec_driver_sql(_SAMPLES_SQL, params)
-
-    def _touch_device(self, conn: Connection, acc: Accepted, messages: int) -> None:
-        msg = acc.message
-        values: dict[str, Any] = {
-            "site": acc.site,
-            "last_seen": msg.observed_at,
-            "last_seq": msg.seq,
-            "epoch": msg.epoch or "",
-            "clock_skew_seconds": acc.clock_skew_seconds,
-        }
-        if msg.kind:
-            values["kind"] = msg.kind
-        if msg.state is not None:
-            st = msg.state
-            values.update(
-                power_state=st.power_state.value,
-                idle_seconds=st.idle_seconds,
-                on_battery=st.on_battery,
-                sleep_settings=st.sleep_settings.model_dump() if st.sleep_settings else None,
-                sleep_blockers=None if st.blockers_unknown else list(st.sleep_blockers),
-                sleep_states=st.sleep_states.model_dump() if st.sleep_states else None,
-            )
-        self._upsert_device(
-            conn, msg.device_id, values, first_seen=msg.observed_at, messages=messages
-        )
 
     def _upsert_device(
         self,

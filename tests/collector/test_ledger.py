@@ -110,3 +110,53 @@ def test_hourly_rows_keep_where_in_the_hour_their_data_is(ledger: Ledger) -> Non
     assert got.covered == row.covered
     assert got.slot_kwh == pytest.approx(slots, rel=1e-5)
     assert replace(got, slot_kwh=slots) == row
+
+
+def test_a_batch_of_many_devices_sets_each_row_once_in_a_few_statements(ledger: Ledger) -> None:
+    """One insert, one select per chunk and one update per column set, whatever the number of
+    devices: each row still gets its own latest values and message count."""
+    from contract.schema import PowerState, StateBlock
+
+    batch = [_acc(f"pc-{i:04d}", 1, T0 + timedelta(seconds=i)) for i in range(700)]
+    batch += [
+        _acc("pc-0001", 2, T0 + timedelta(hours=1)),
+        _acc("pc-0002", 2, T0 - timedelta(hours=1)),
+    ]
+    awake = Telemetry(
+        device_id="pc-0003",
+        seq=2,
+        sent_at=T0 + timedelta(hours=2),
+        readings=[
+            Reading(
+                ts=T0 + timedelta(hours=2),
+                metric="power_watts",
+                value=50.0,
+                source="model",
+                quality=Quality.ESTIMATED,
+            )
+        ],
+        state=StateBlock(power_state=PowerState.IDLE, idle_seconds=12.0),
+    )
+    batch.append(Accepted(awake, "mairie", T0, 0.0))
+    statements: list[str] = []
+    from sqlalchemy import event
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(ledger.engine, "before_cursor_execute", count)
+    try:
+        result = ledger.store(batch)
+    finally:
+        event.remove(ledger.engine, "before_cursor_execute", count)
+    assert result.stored_messages == 703
+    device_statements = [s for s in statements if "devices" in s]
+    assert len(device_statements) <= 6  # 1 insert, 2 selects (700 ids), 2 updates (2 column sets)
+    rows = {d.device_id: d for d in ledger.devices()}
+    assert len(rows) == 700
+    assert rows["pc-0001"].messages == 2 and rows["pc-0001"].last_seq == 2
+    assert rows["pc-0001"].last_seen == T0 + timedelta(hours=1)
+    # pc-0002's second message is older than its first: last_seen stays at the newer one
+    assert rows["pc-0002"].messages == 2 and rows["pc-0002"].last_seen == T0 + timedelta(seconds=2)
+    assert rows["pc-0003"].power_state == "idle" and rows["pc-0003"].idle_seconds == 12.0
+    assert rows["pc-0004"].power_state is None and rows["pc-0699"].messages == 1
