@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from collector.analysis.aggregate import ALL_DOMAINS
 from collector.analysis.carbon import emissions
+from collector.analysis.compliance_figures import ComplianceLine, lines_from_tallies
 from collector.analysis.periods import (
     Period,
     periods_between,
@@ -26,6 +27,7 @@ from collector.config import CollectorConfig
 from collector.hosted.pue import with_imported
 from collector.inventory import Inventory
 from collector.ledger import Ledger
+from collector.ledger import compliance as sql_compliance
 from collector.ledger.imported import imported_periods
 from collector.report.baseline import baseline_of, path_point
 from collector.report.fast import PeriodFigures, period_figures
@@ -39,7 +41,6 @@ from collector.report.model import (
     Trajectory,
 )
 from collector.report.period_args import shift
-from collector.report.summary import compliance_by
 
 Progress = Callable[[str], None]
 SCALING = (
@@ -81,14 +82,12 @@ def build_report(
         ]
 
     step("sleep-policy compliance")
-    comp = compliance_by(ledger.outcomes(period.start, period.end), inventory.domain_of)
+    compliance = _compliance(ledger, inventory, period, tz)
+    comp = {c.name: c for c in compliance if c.scope == "domain"}
     total = _total(fig, carbon)
-    if "total" in comp:
-        total = replace(
-            total,
-            sleep_compliance=comp["total"].rate,
-            sleep_wasted_kwh=comp["total"].kwh_wasted,
-        )
+    whole = next((c for c in compliance if c.scope == "total"), None)
+    if whole is not None:
+        total = replace(total, sleep_compliance=whole.rate, sleep_wasted_kwh=whole.kwh_wasted)
     domains = [
         EnergyLine(
             "domain",
@@ -155,6 +154,25 @@ def build_report(
         unassigned=[]
         if public
         else sorted(d.device_id for d in fig.devices if d.device_id not in known),
+        compliance=[c for c in compliance if not (public and c.scope == "site")],
+    )
+
+
+def _compliance(
+    ledger: Ledger, inventory: Inventory, period: Period, tz: str
+) -> list[ComplianceLine]:
+    """Compliance lines from the ledger's SQL tallies (never one object per window)."""
+
+    def site_of(device_id: str) -> str:
+        device = inventory.get(device_id)
+        return device.site if device else ""
+
+    return lines_from_tallies(
+        sql_compliance.device_tallies(ledger.engine, period.start, period.end),
+        sql_compliance.night_tallies(ledger.engine, period.start, period.end),
+        domain_of=inventory.domain_of,
+        site_of=site_of,
+        tz=tz,
     )
 
 

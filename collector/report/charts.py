@@ -1,8 +1,9 @@
 """Charts over time as geometry for inline SVG (the template draws it; no script, no network).
 
-Three charts: kWh per ISO week per domain (stacked bars), PUE per month per datacentre (lines
-with dots) and progress against the target (the straight-line path from the baseline year to
-the target year, and the period's figure annualised pro-rata, as a dot). Missing values are
+Four charts: kWh per ISO week per domain (stacked bars), PUE per month per datacentre (lines
+with dots), progress against the target (the straight-line path from the baseline year to
+the target year, and the period's figure annualised pro-rata, as a dot) and the sleep windows
+of each night by outcome (stacked shares). Missing values are
 left out of the drawing, never drawn as 0.
 """
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
+from collector.analysis.compliance_figures import ComplianceLine
 from collector.report.model import PeriodReport, SeriesPoint
 
 #: Colours of series, in order (domains, datacentres); chosen apart so a screenshot can be
@@ -146,4 +149,44 @@ def progress(r: PeriodReport, title: str, fmt: Fmt, labels: tuple[str, str]) -> 
     for yr in range(t.baseline_year, t.target_year + 1):
         c.texts.append((x(yr + 0.5), H - BOTTOM + 16, "middle", str(yr)))
     c.legend += [(PATH_COLOUR, labels[0]), (ACTUAL_COLOUR, labels[1])]
+    return c
+
+
+NIGHT_COLOURS = ("#2ca02c", "#d62728", "#aaaaaa")  # compliant, violated, unknown
+
+
+def nights(
+    lines: list[ComplianceLine],
+    title: str,
+    fmt: Fmt,
+    day: Callable[[date], str],
+    labels: tuple[str, str, str],
+) -> Chart:
+    """Per night, the shares of its judged windows (exempt left out) that were compliant,
+    violated and unknown, stacked to 100 %; a night without such a window is not drawn."""
+    shown = [c for c in lines if c.compliant + c.violated + c.unknown > 0]
+    if not shown:
+        return Chart(title, empty=True)
+    c = Chart(title)
+    _axis(c, 1.0, fmt, "")
+    slot = (W - LEFT - 10) / len(shown)
+    for i, n in enumerate(shown):
+        total = n.compliant + n.violated + n.unknown
+        base = 0.0
+        x = LEFT + i * slot + slot * 0.1
+        for count, colour, label in zip(
+            (n.compliant, n.violated, n.unknown), NIGHT_COLOURS, labels, strict=True
+        ):
+            if not count:
+                continue
+            share = count / total
+            y0, y1 = _y(base, 1.0), _y(base + share, 1.0)
+            c.rects.append((x, y1, slot * 0.8, y0 - y1, colour, f"{n.name} {label}: {fmt(share)}"))
+            base += share
+    step = max(1, len(shown) // 13)
+    for i, n in enumerate(shown):
+        if i % step == 0:
+            when = date.fromisoformat(n.name)
+            c.texts.append((LEFT + (i + 0.5) * slot, H - BOTTOM + 16, "middle", day(when)))
+    c.legend += list(zip(NIGHT_COLOURS, labels, strict=True))
     return c

@@ -64,3 +64,7 @@ class Labels:
 
     def day(self, value: date) -> str:
         return format_date(value, format="long", locale=self.locale)
+
+    def day_short(self, value: date) -> str:
+        """``6 juil.`` / ``6 Jul``: a chart's axis."""
+        return format_date(value, format="d MMM", locale=self.locale)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from collector.analysis.compliance_figures import ComplianceLine
 from collector.analysis.pue import PueResult
 from collector.report.baseline import PathPoint
 
@@ -120,3 +121,6 @@ class PeriodReport:
     top_devices: list[tuple[str, str, float]] = field(default_factory=list)  # id, kind, kWh
     unassigned: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: sleep-policy compliance per total, domain, site (not on the public page), policy group
+    #: and night (:mod:`collector.analysis.compliance_figures`)
+    compliance: list[ComplianceLine] = field(default_factory=list)

@@ -7,6 +7,8 @@ Files, for a report labelled ``2026-T3`` (``--public`` adds ``_public`` to each 
 - ``2026-T3_carbon.csv``: t CO2e per scope, name and emission factor (:data:`CARBON_COLUMNS`);
 - ``2026-T3_datacentres.csv``: PUE, REF, CUE per datacentre (:data:`DC_COLUMNS`);
 - ``2026-T3_comparisons.csv``: against the previous period, the year before and the baseline;
+- ``2026-T3_sleep.csv``: sleep-policy compliance per total, domain, site, policy group and
+  night (:data:`SLEEP_COLUMNS`);
 - ``2026-T3.json``: the whole report (the dataclasses of :mod:`collector.report.model`);
 - ``2026-T3_fr.html`` / ``2026-T3_en.html``: the page, self-contained and printable.
 
@@ -84,6 +86,21 @@ COMPARISON_COLUMNS = (
     "path",
     "on_track",
 )
+SLEEP_COLUMNS = (
+    "period",
+    "scope",
+    "name",
+    "compliance_rate",
+    "windows_compliant",
+    "windows_violated",
+    "windows_unknown",
+    "windows_exempt",
+    "devices",
+    "unknown_devices",
+    "kwh_wasted_measured",
+    "kwh_wasted_estimated",
+    "kwh_avoided_estimated",
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,7 @@ class Charts:
     weekly: charts.Chart
     pue: charts.Chart
     progress: charts.Chart
+    nights: charts.Chart
 
 
 def _env() -> Environment:
@@ -155,8 +173,7 @@ def write_csv(r: PeriodReport, out: Path, stem: str) -> list[Path]:
         loc = next((c.tco2e for c in dc.carbon if c.method == "location"), None)
         market = next((c.tco2e for c in dc.carbon if c.method == "market"), None)
         dcs += [
-            [*base, name, _v(v), _v(loc), _v(market), dc.source]
-            for name, v in cues or [("", None)]
+            [*base, name, _v(v), _v(loc), _v(market), dc.source] for name, v in cues or [("", None)]
         ]
     comps: list[tuple[object, ...]] = []
     for c in r.comparisons:
@@ -179,11 +196,30 @@ def write_csv(r: PeriodReport, out: Path, stem: str) -> list[Path]:
                     pt.on_track,
                 )
             )
+    sleep = [
+        (
+            p,
+            c.scope,
+            c.name,
+            _v(c.rate),
+            c.compliant,
+            c.violated,
+            c.unknown,
+            c.exempt,
+            _v(c.devices),
+            _v(c.unknown_devices),
+            c.kwh_wasted_measured,
+            c.kwh_wasted_estimated,
+            c.kwh_avoided_estimated,
+        )
+        for c in r.compliance
+    ]
     return [
         _write(out / f"{stem}_energy.csv", ENERGY_COLUMNS, energy),
         _write(out / f"{stem}_carbon.csv", CARBON_COLUMNS, carbon),
         _write(out / f"{stem}_datacentres.csv", DC_COLUMNS, dcs),
         _write(out / f"{stem}_comparisons.csv", COMPARISON_COLUMNS, comps),
+        _write(out / f"{stem}_sleep.csv", SLEEP_COLUMNS, sleep),
     ]
 
 
@@ -200,6 +236,13 @@ def render_html(r: PeriodReport, lang: Lang) -> str:
         pue=charts.monthly_pue(r.monthly_pue, t("chart_pue"), lambda v: t.num(v, 2)),
         progress=charts.progress(
             r, t("chart_progress"), lambda v: t.pct(v, 0), (t("path_value"), t("actual"))
+        ),
+        nights=charts.nights(
+            [c for c in r.compliance if c.scope == "night"],
+            t("chart_nights"),
+            lambda v: t.pct(v, 0),
+            t.day_short,
+            (t("status_compliant"), t("status_violated"), t("status_unknown")),
         ),
     )
     return _env().get_template("report.html.j2").render(r=r, t=t, title=title, charts=c)

@@ -239,3 +239,19 @@ def test_sleep_compliance_per_domain_from_the_judged_windows(tmp_path: Path) -> 
     assert data["sleep_compliance"] == pytest.approx(2 / 3)
     page = (out / "2026-T3_fr.html").read_text(encoding="utf-8")
     assert "66,7\u00a0%" in page or "66,7\u202f%" in page or "66,7 %" in page
+    sleep = {(r["scope"], r["name"]): r for r in _csv(out / "2026-T3_sleep.csv")}
+    assert set(sleep) == {
+        ("total", "*"),
+        ("domain", USER),
+        ("site", "Mairie"),
+        ("group", "workstations"),
+        *(("night", f"2026-07-{6 + i:02d}") for i in range(4)),
+    }
+    mairie = sleep[("site", "Mairie")]
+    assert (mairie["windows_compliant"], mairie["windows_violated"]) == ("2", "1")
+    assert (mairie["windows_unknown"], mairie["unknown_devices"]) == ("1", "1")
+    assert float(mairie["kwh_wasted_estimated"]) == pytest.approx(0.3)  # estimated by default
+    assert float(mairie["kwh_wasted_measured"]) == 0.0
+    assert sleep[("night", "2026-07-09")]["compliance_rate"] == ""  # only unknown: n/a
+    assert [c["scope"] for c in data["compliance"]][:2] == ["total", "domain"]
+    assert "Fenêtres inconnues" in page and "Unknown windows" not in page

@@ -1,0 +1,73 @@
+"""Judged sleep windows (table ``policy_windows``) summed in SQL for the estate's report.
+
+Two ``GROUP BY`` queries over the windows that ended in [start, end), the same selection as
+:meth:`collector.ledger.reads.LedgerReads.outcomes`:
+
+- :func:`device_tallies`: per device, policy group and outcome;
+- :func:`night_tallies`: per window start, policy group and outcome.
+
+Each row counts its windows and sums kWh wasted (split by ``wasted_quality``) and kWh avoided.
+The same SQL runs on SQLite and PostgreSQL; :mod:`collector.analysis.compliance_figures` turns
+the tallies into the report's lines.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Engine, Float, case, cast, func, select
+
+from collector.analysis.compliance import WindowStatus
+from collector.analysis.compliance_figures import DeviceTally, NightTally, Tally
+from collector.ledger import tables as t
+from collector.ledger.tables import utc
+from contract.schema import Quality
+
+pw = t.policy_windows
+
+
+def _sums() -> tuple[
+    ColumnElement[int], ColumnElement[float], ColumnElement[float], ColumnElement[float]
+]:
+    measured = case((pw.c.wasted_quality == Quality.MEASURED.value, pw.c.kwh_wasted), else_=0.0)
+    return (
+        func.count(),
+        cast(func.coalesce(func.sum(measured), 0.0), Float),
+        cast(func.coalesce(func.sum(pw.c.kwh_wasted), 0.0), Float),
+        cast(func.coalesce(func.sum(pw.c.kwh_avoided), 0.0), Float),
+    )
+
+
+def _tally(status: str, n: int, measured: float, wasted: float, avoided: float) -> Tally:
+    return Tally(WindowStatus(status), int(n), measured, wasted - measured, avoided)
+
+
+def _ended(start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (pw.c.window_end > start, pw.c.window_end <= end)
+
+
+def device_tallies(engine: Engine, start: datetime, end: datetime) -> list[DeviceTally]:
+    """Per (device, group, outcome): the windows that ended in [start, end)."""
+    q = (
+        select(pw.c.device_id, pw.c.policy_group, pw.c.status, *_sums())
+        .where(*_ended(start, end))
+        .group_by(pw.c.device_id, pw.c.policy_group, pw.c.status)
+    )
+    with engine.connect() as conn:
+        return [
+            DeviceTally(r[0], r[1], _tally(r[2], r[3], r[4], r[5], r[6])) for r in conn.execute(q)
+        ]
+
+
+def night_tallies(engine: Engine, start: datetime, end: datetime) -> list[NightTally]:
+    """Per (window start, group, outcome): the windows that ended in [start, end)."""
+    q = (
+        select(pw.c.window_start, pw.c.policy_group, pw.c.status, *_sums())
+        .where(*_ended(start, end))
+        .group_by(pw.c.window_start, pw.c.policy_group, pw.c.status)
+    )
+    with engine.connect() as conn:
+        return [
+            NightTally(utc(r[0]), r[1], _tally(r[2], r[3], r[4], r[5], r[6]))
+            for r in conn.execute(q)
+        ]
