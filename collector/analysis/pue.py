@@ -36,6 +36,18 @@ MAX_LISTED = 5
 
 
 @dataclass(frozen=True, slots=True)
+class FactorShare:
+    """A share (0..1) of E_DC at one emission factor or supply contract, with its source and
+    year: what a carbon figure rests on."""
+
+    name: str
+    share: float
+    g_co2e_per_kwh: float
+    source: str
+    year: int
+
+
+@dataclass(frozen=True, slots=True)
 class PueResult:
     """One datacentre over [start, end) (UTC). Energies in kWh over the matched hours only.
 
@@ -67,6 +79,10 @@ class PueResult:
     co2e_market_kg: float | None = None
     cue_market_kg_per_kwh: float | None = None
     contracts: tuple[str, ...] = ()
+    #: what each side rests on: the location-based factor (share 1), and the contracts then
+    #: the residual factor (market-based)
+    location_factors: tuple[FactorShare, ...] = ()
+    market_factors: tuple[FactorShare, ...] = ()
 
     @property
     def figure(self) -> str:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pydantic import ValidationError
 
 from collector.analysis.indicators import SupplyContract, SupplyMix, cue_market, ref
-from collector.analysis.pue import PueResult
+from collector.analysis.pue import FactorShare, PueResult
 from collector.config import CarbonSettings, ContractSettings
 from collector.inventory import Inventory
 
@@ -52,18 +52,23 @@ def mix_of(datacentre: str, sites: set[str], carbon: CarbonSettings) -> SupplyMi
 
 
 def _one(r: PueResult, sites: set[str], carbon: CarbonSettings) -> PueResult:
-    location = next((f for f in carbon.factors.values() if f.method == "location"), None)
+    location = next(((n, f) for n, f in carbon.factors.items() if f.method == "location"), None)
     residual_name = carbon.residual()
     notes = list(r.notes)
-    loc = r.facility_kwh * location.g_co2e_per_kwh / 1000 if location else None
+    loc = r.facility_kwh * location[1].g_co2e_per_kwh / 1000 if location else None
+    loc_parts: tuple[FactorShare, ...] = ()
+    if location:
+        n, f = location
+        loc_parts = (FactorShare(n, 1.0, f.g_co2e_per_kwh, f.source, f.year),)
     if residual_name is None or r.facility_kwh <= 0:
-        return replace(r, co2e_location_kg=loc)
-    residual = carbon.factors[residual_name].g_co2e_per_kwh
+        return replace(r, co2e_location_kg=loc, location_factors=loc_parts)
+    rf = carbon.factors[residual_name]
+    residual = rf.g_co2e_per_kwh
     try:
         mix = mix_of(r.datacentre, sites, carbon)
     except ValueError as exc:
         notes.append(f"market-based carbon unknown: {exc}")
-        return replace(r, co2e_location_kg=loc, notes=tuple(notes))
+        return replace(r, co2e_location_kg=loc, location_factors=loc_parts, notes=tuple(notes))
     g = sum(c.share * c.g_co2e_per_kwh for c in mix.contracts) + mix.uncontracted * residual
     names = tuple(c.name for c in mix.contracts)
     share = r.ref
@@ -77,10 +82,17 @@ def _one(r: PueResult, sites: set[str], carbon: CarbonSettings) -> PueResult:
         )
     if mix.uncontracted > 0 and names:
         notes.append(f"{mix.uncontracted:.0%} of the energy at the residual factor {residual_name}")
+    parts = [
+        FactorShare(c.name, c.share, c.g_co2e_per_kwh, c.source, c.year) for c in mix.contracts
+    ]
+    if mix.uncontracted > 0:
+        parts.append(FactorShare(residual_name, mix.uncontracted, residual, rf.source, rf.year))
     return replace(
         r,
         ref=share,
         co2e_location_kg=loc,
+        location_factors=loc_parts,
+        market_factors=tuple(parts),
         co2e_market_kg=r.facility_kwh * g / 1000,
         cue_market_kg_per_kwh=cue_market(r.facility_kwh, r.it_kwh, mix, residual),
         contracts=names,

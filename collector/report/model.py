@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from collector.analysis.compliance_figures import ComplianceLine
-from collector.analysis.pue import PueResult
+from collector.analysis.pue import FactorShare, PueResult
 from collector.report.baseline import PathPoint
 
 SOURCE_METERED = "metered by veille"
@@ -63,6 +63,36 @@ class Datacentre:
     annual: PueResult | None
     carbon: list[Carbon]
     source: str = SOURCE_METERED
+
+
+@dataclass(frozen=True, slots=True)
+class CarbonSide:
+    """One method's carbon of a datacentre's E_DC: t CO2e, CUE (kg CO2e per IT kWh) and the
+    factors or contracts it rests on (``factors`` empty: not available)."""
+
+    method: str  # "location" or "market"
+    tco2e: float | None
+    cue: float | None
+    factors: tuple[FactorShare, ...]
+
+
+def carbon_sides(p: PueResult) -> tuple[CarbonSide, CarbonSide]:
+    """Location- and market-based carbon of ``p``, side by side (from ``with_contracts``)."""
+    loc = p.location_factors[0].name if p.location_factors else None
+    return (
+        CarbonSide(
+            "location",
+            None if p.co2e_location_kg is None else p.co2e_location_kg / 1000,
+            p.cue_kg_per_kwh.get(loc) if loc else None,
+            p.location_factors,
+        ),
+        CarbonSide(
+            "market",
+            None if p.co2e_market_kg is None else p.co2e_market_kg / 1000,
+            p.cue_market_kg_per_kwh,
+            p.market_factors,
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

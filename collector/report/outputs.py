@@ -6,6 +6,8 @@ Files, for a report labelled ``2026-T3`` (``--public`` adds ``_public`` to each 
   (columns in :data:`ENERGY_COLUMNS`); the rows of each scope add up to the total;
 - ``2026-T3_carbon.csv``: t CO2e per scope, name and emission factor (:data:`CARBON_COLUMNS`);
 - ``2026-T3_datacentres.csv``: PUE, REF, CUE per datacentre (:data:`DC_COLUMNS`);
+- ``2026-T3_datacentre_carbon.csv``: per datacentre, location- and market-based t CO2e and
+  CUE side by side, one row per factor or contract they rest on (:data:`DC_CARBON_COLUMNS`);
 - ``2026-T3_comparisons.csv``: against the previous period, the year before and the baseline;
 - ``2026-T3_sleep.csv``: sleep-policy compliance per total, domain, site, policy group and
   night (:data:`SLEEP_COLUMNS`);
@@ -27,7 +29,7 @@ from pydantic import TypeAdapter
 
 from collector.report import charts
 from collector.report.i18n import Labels, Lang
-from collector.report.model import EnergyLine, PeriodReport
+from collector.report.model import EnergyLine, PeriodReport, carbon_sides
 
 ENERGY_COLUMNS = (
     "period",
@@ -85,6 +87,18 @@ COMPARISON_COLUMNS = (
     "change",
     "path",
     "on_track",
+)
+DC_CARBON_COLUMNS = (
+    "period",
+    "datacentre",
+    "method",
+    "tco2e",
+    "cue_kg_per_kwh",
+    "factor",
+    "share",
+    "g_co2e_per_kwh",
+    "factor_source",
+    "factor_year",
 )
 SLEEP_COLUMNS = (
     "period",
@@ -196,6 +210,23 @@ def write_csv(r: PeriodReport, out: Path, stem: str) -> list[Path]:
                     pt.on_track,
                 )
             )
+    dc_carbon = [
+        (
+            p,
+            dc.name,
+            side.method,
+            _v(side.tco2e),
+            _v(side.cue),
+            f.name,
+            f.share,
+            f.g_co2e_per_kwh,
+            f.source,
+            f.year,
+        )
+        for dc in r.datacentres
+        for side in carbon_sides(dc.period)
+        for f in side.factors
+    ]
     sleep = [
         (
             p,
@@ -218,6 +249,7 @@ def write_csv(r: PeriodReport, out: Path, stem: str) -> list[Path]:
         _write(out / f"{stem}_energy.csv", ENERGY_COLUMNS, energy),
         _write(out / f"{stem}_carbon.csv", CARBON_COLUMNS, carbon),
         _write(out / f"{stem}_datacentres.csv", DC_COLUMNS, dcs),
+        _write(out / f"{stem}_datacentre_carbon.csv", DC_CARBON_COLUMNS, dc_carbon),
         _write(out / f"{stem}_comparisons.csv", COMPARISON_COLUMNS, comps),
         _write(out / f"{stem}_sleep.csv", SLEEP_COLUMNS, sleep),
     ]
@@ -245,7 +277,11 @@ def render_html(r: PeriodReport, lang: Lang) -> str:
             (t("status_compliant"), t("status_violated"), t("status_unknown")),
         ),
     )
-    return _env().get_template("report.html.j2").render(r=r, t=t, title=title, charts=c)
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(r=r, t=t, title=title, charts=c, carbon_sides=carbon_sides)
+    )
 
 
 def write_report(

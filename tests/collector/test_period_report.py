@@ -118,9 +118,7 @@ def test_html_is_french_with_babel_numbers_and_english_on_request(
     assert "1,50 (provisoire)" in page  # the PUE, French decimal comma
     assert "1\u202f" in page or "1\xa0" in page  # thousands separated the French way
     assert "1 juillet 2026" in page and "non disponible" in page
-    assert "<script" not in page and "http://" not in page.replace(
-        "http://www.w3.org/2000/svg", ""
-    )
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert page.count("<svg") == 3
     assert main(["report", "-c", str(setup), "--quarter", "2026-T3", "--format", "html",
                  "--lang", "en", "--out", str(out)]) == 0  # fmt: skip
@@ -255,3 +253,49 @@ def test_sleep_compliance_per_domain_from_the_judged_windows(tmp_path: Path) -> 
     assert sleep[("night", "2026-07-09")]["compliance_rate"] == ""  # only unknown: n/a
     assert [c["scope"] for c in data["compliance"]][:2] == ["total", "domain"]
     assert "Fenêtres inconnues" in page and "Unknown windows" not in page
+
+
+CONTRACT = """
+[[carbon.contracts]]
+name = "Contrat vert (test)"
+datacentres = ["dc1"]
+share = 0.5
+renewable_share = 1.0
+g_co2e_per_kwh = 31.0
+source = "Contrat fournisseur 2025 (test)"
+year = 2025
+"""
+
+
+def test_datacentre_carbon_location_and_market_side_by_side(tmp_path: Path) -> None:
+    config = write_setup(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + CONTRACT, encoding="utf-8")
+    out = tmp_path / "c"
+    assert main(["report", "-c", str(config), "--quarter", "2026-T3", "--out", str(out)]) == 0
+    rows = _csv(out / "2026-T3_datacentre_carbon.csv")
+    facility, it = 1.5 * Q3.hours, 1.0 * Q3.hours
+    loc = [r for r in rows if r["method"] == "location"]
+    market = [r for r in rows if r["method"] == "market"]
+    # location: all of E_DC at the grid factor (60 g/kWh)
+    assert [(r["factor"], float(r["share"])) for r in loc] == [("grid_fr", 1.0)]
+    assert float(loc[0]["tco2e"]) == pytest.approx(facility * 60 / 1e6)
+    assert float(loc[0]["cue_kg_per_kwh"]) == pytest.approx(facility * 60 / 1000 / it)
+    # market: half on the contract at 31 g/kWh, the rest at the residual (grid) factor
+    assert [(r["factor"], float(r["share"])) for r in market] == [
+        ("Contrat vert (test)", 0.5),
+        ("grid_fr", 0.5),
+    ]
+    assert market[0]["factor_source"] == "Contrat fournisseur 2025 (test)"
+    assert market[0]["factor_year"] == "2025"
+    g = 0.5 * 31 + 0.5 * 60
+    assert all(float(r["tco2e"]) == pytest.approx(facility * g / 1e6) for r in market)
+    assert float(market[0]["cue_kg_per_kwh"]) == pytest.approx(facility * g / 1000 / it)
+    data = json.loads((out / "2026-T3.json").read_text(encoding="utf-8"))
+    period = data["datacentres"][0]["period"]
+    assert period["co2e_market_kg"] == pytest.approx(facility * g / 1000)
+    assert [f["name"] for f in period["market_factors"]] == ["Contrat vert (test)", "grid_fr"]
+    page = (out / "2026-T3_fr.html").read_text(encoding="utf-8")
+    assert "Carbone par centre de données" in page
+    assert "Contrat fournisseur 2025 (test), 2025" in page
+    # 3312 kWh × 45,5 g = 0,151 t (French decimals)
+    assert "0,151" in page and "0,199" in page
