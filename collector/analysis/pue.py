@@ -21,17 +21,14 @@ from datetime import datetime
 
 from collector.analysis.energy import HourlyEnergy
 from collector.analysis.meters import upstream
+from collector.analysis.notes import Note
 from collector.analysis.periods import hours_in, is_interim, trailing_year
 from collector.config import EmissionFactor
 from collector.inventory import Device, Inventory
 from contract.kinds import kind_of
 
-CATEGORY_LABELS: dict[int, str] = {
-    1: "category 1 (UPS output)",
-    2: "category 2 (PDU output)",
-    3: "category 3 (IT equipment input)",
-}
-NO_IT_METER = "no IT meter"
+CATEGORY_LABELS: dict[int, str] = {n: Note(f"category_{n}") for n in (1, 2, 3)}
+NO_IT_METER = Note("category_none")
 MAX_LISTED = 5
 
 
@@ -70,7 +67,7 @@ class PueResult:
     cue_kg_per_kwh: dict[str, float]
     hours: int = 0
     notes: tuple[str, ...] = ()
-    source: str = "metered by veille"
+    source: str = Note("source_metered")
     erf: float | None = None
     #: carbon of E_DC side by side (kg CO2e): location-based (the grid's factor) and
     #: market-based (the supply contracts, the rest at the residual factor), and the
@@ -101,10 +98,10 @@ def category_of(it_meters: Sequence[Device]) -> tuple[str, list[str]]:
     found = sorted({kind_of(d.kind).pue_category for d in it_meters})
     if not found:
         return NO_IT_METER, []
-    notes = []
+    notes: list[str] = []
     if len(found) > 1:
         cats = ", ".join(str(c) for c in found)
-        notes.append(f"mixed IT measurement points (categories {cats}): labelled the lowest")
+        notes.append(Note("mixed_categories", cats=cats))
     return CATEGORY_LABELS[found[0]], notes
 
 
@@ -113,9 +110,9 @@ def _missing_notes(
 ) -> list[str]:
     gaps = [(d.id, total - len(good.get(d.id, ()))) for d in meters]
     gaps = [(i, n) for i, n in gaps if n > 0]
-    listed = [f"{i}: {n} h without complete data" for i, n in gaps[:MAX_LISTED]]
+    listed: list[str] = [Note("missing_hours", meter=i, hours=n) for i, n in gaps[:MAX_LISTED]]
     if len(gaps) > MAX_LISTED:
-        listed.append(f"and {len(gaps) - MAX_LISTED} more meters with missing hours")
+        listed.append(Note("more_missing", count=len(gaps) - MAX_LISTED))
     return listed
 
 
@@ -142,11 +139,11 @@ def _one(
     category, notes = category_of(it)
     interim = is_interim(start, end)
     if not fac:
-        notes.append("no facility meter: PUE needs E_DC")
+        notes.append(Note("no_facility"))
     if interim:
-        notes.append("interim: period shorter than 12 months")
+        notes.append(Note("interim"))
     if estimated > 0:
-        notes.append(f"{estimated:.1f} kWh of the energies are estimated, not measured")
+        notes.append(Note("estimated", kwh=estimated))
     notes += _missing_notes(fac + it, good, total)
     pue = fac_kwh / it_kwh if fac and it_kwh > 0 else None
     cue = {}

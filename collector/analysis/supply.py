@@ -18,6 +18,7 @@ from dataclasses import replace
 from pydantic import ValidationError
 
 from collector.analysis.indicators import SupplyContract, SupplyMix, cue_market, ref
+from collector.analysis.notes import Note
 from collector.analysis.pue import FactorShare, PueResult
 from collector.config import CarbonSettings, ContractSettings
 from collector.inventory import Inventory
@@ -66,8 +67,13 @@ def _one(r: PueResult, sites: set[str], carbon: CarbonSettings) -> PueResult:
     residual = rf.g_co2e_per_kwh
     try:
         mix = mix_of(r.datacentre, sites, carbon)
-    except ValueError as exc:
-        notes.append(f"market-based carbon unknown: {exc}")
+    except ValueError:
+        total = sum(
+            c.share
+            for c in carbon.contracts
+            if r.datacentre in c.datacentres or sites & set(c.sites)
+        )
+        notes.append(Note("market_unknown", total=total))
         return replace(r, co2e_location_kg=loc, location_factors=loc_parts, notes=tuple(notes))
     g = sum(c.share * c.g_co2e_per_kwh for c in mix.contracts) + mix.uncontracted * residual
     names = tuple(c.name for c in mix.contracts)
@@ -75,13 +81,11 @@ def _one(r: PueResult, sites: set[str], carbon: CarbonSettings) -> PueResult:
     if names:
         share = ref(mix)
         listed = ", ".join(f"{c.name} ({c.source}, {c.year})" for c in mix.contracts)
-        notes.append(f"REF and market-based carbon from supply contracts: {listed}")
+        notes.append(Note("contracts", listed=listed))
     else:
-        notes.append(
-            f"market-based: no supply contract, all at the residual factor {residual_name}"
-        )
+        notes.append(Note("no_contract", factor=residual_name))
     if mix.uncontracted > 0 and names:
-        notes.append(f"{mix.uncontracted:.0%} of the energy at the residual factor {residual_name}")
+        notes.append(Note("residual_share", share=mix.uncontracted, factor=residual_name))
     parts = [
         FactorShare(c.name, c.share, c.g_co2e_per_kwh, c.source, c.year) for c in mix.contracts
     ]

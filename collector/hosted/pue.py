@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from collector.analysis.notes import Note
 from collector.analysis.periods import is_interim
 from collector.analysis.pue import PueResult
 from collector.config import EmissionFactor
 from collector.hosted.parse import ImportedPeriod
 
-CATEGORY = "category not stated (imported figures)"
-METERED = "metered by veille"
+CATEGORY = Note("category_imported")
+METERED = Note("source_metered")
 
 
 def _pro_rata(p: ImportedPeriod, start: datetime, end: datetime) -> tuple[float, str | None]:
@@ -27,9 +28,14 @@ def _pro_rata(p: ImportedPeriod, start: datetime, end: datetime) -> tuple[float,
     share = max(0.0, inside) / whole
     if share >= 1.0:
         return 1.0, None
-    note = (
-        f"pro rata: {p.operator}'s period {p.start:%Y-%m-%d %H:%M}Z → {p.end:%Y-%m-%d %H:%M}Z "
-        f"counted for {inside / 3600:g} h of {whole / 3600:g} h ({share:.1%})"
+    note = Note(
+        "pro_rata",
+        operator=p.operator,
+        start=f"{p.start:%Y-%m-%d %H:%M}Z",
+        end=f"{p.end:%Y-%m-%d %H:%M}Z",
+        inside=inside / 3600,
+        whole=whole / 3600,
+        share=share,
     )
     return share, note
 
@@ -60,13 +66,13 @@ def hosted_pue(
     total = (end - start).total_seconds()
     interim = is_interim(start, end)
     if interim:
-        notes.append("interim: period shorter than 12 months")
+        notes.append(Note("interim"))
     if not mine:
-        notes.append("no imported figures for this period")
+        notes.append(Note("no_imported"))
     has_ref = bool(mine) and all(p.renewable_kwh is not None for p in mine)
     has_erf = bool(mine) and all(p.reused_kwh is not None for p in mine)
     if mine and not has_ref:
-        notes.append("REF unknown: renewable_kwh missing for some periods")
+        notes.append(Note("ref_unknown_imported"))
     pue = fac / it if it > 0 else None
     cue = {}
     if pue is not None:
@@ -86,7 +92,9 @@ def hosted_pue(
         cue_kg_per_kwh=cue,
         hours=int(covered // 3600),
         notes=tuple(notes),
-        source="imported from " + ", ".join(operators) if operators else "imported (none)",
+        source=Note("source_imported", operators=", ".join(operators))
+        if operators
+        else Note("source_imported_none"),
         erf=reused / fac if has_erf and fac > 0 else None,
     )
 

@@ -12,6 +12,8 @@ from typing import Literal
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
+from collector.analysis.notes import Field, Note
+
 Lang = Literal["fr", "en"]
 LANGS: tuple[Lang, ...] = ("fr", "en")
 CATALOG = Path(__file__).with_name("labels.toml")
@@ -64,6 +66,27 @@ class Labels:
 
     def day(self, value: date) -> str:
         return format_date(value, format="long", locale=self.locale)
+
+    def text(self, value: str) -> str:
+        """A :class:`Note` of the analysis (a PUE note, category or source) in the report's
+        language, its numbers formatted by Babel; any other text unchanged."""
+        if not isinstance(value, Note):
+            return value
+        return self(f"note_{value.key}", **{k: self._field(k, v) for k, v in value.fields})
+
+    def _field(self, name: str, value: Field) -> str:
+        if isinstance(value, str):
+            return value
+        if name == "share":
+            return self.pct(value, 1)
+        if name == "kwh":
+            return self.num(value, 1)
+        return format_decimal(value, locale=self.locale)
+
+    def kind(self, name: str) -> str:
+        """A device kind's label (``contract.kinds`` names), the name itself when unlisted."""
+        entry = catalog().get(f"kind_{name}")
+        return entry[self.lang] if entry else name
 
     def day_short(self, value: date) -> str:
         """``6 juil.`` / ``6 Jul``: a chart's axis."""

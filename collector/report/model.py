@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from collector.analysis.compliance_figures import ComplianceLine
+from collector.analysis.notes import Note
 from collector.analysis.pue import FactorShare, PueResult
 from collector.report.baseline import PathPoint
 
-SOURCE_METERED = "metered by veille"
+SOURCE_METERED: str = Note("source_metered")
 
 
 @dataclass(frozen=True, slots=True)

@@ -299,3 +299,63 @@ def test_datacentre_carbon_location_and_market_side_by_side(tmp_path: Path) -> N
     assert "Contrat fournisseur 2025 (test), 2025" in page
     # 3312 kWh × 45,5 g = 0,151 t (French decimals)
     assert "0,151" in page and "0,199" in page
+
+
+def _english_labels() -> list[str]:
+    """Every English label of the catalogue that French says otherwise, the analysis' notes
+    in English, and the kinds' English names."""
+    from collector.analysis.notes import ENGLISH
+    from contract.kinds import KINDS
+
+    out = {t["en"] for t in catalog().values() if t["en"] != t["fr"] and len(t["en"]) > 3}
+    fixed = (text.split("{")[0].strip(" :(") for text in ENGLISH.values())
+    out |= {f for f in fixed if len(f) > 6}
+    out |= {t["en"] for k in KINDS if (t := catalog()[f"kind_{k}"])["en"] != t["fr"]}
+    return sorted(out)
+
+
+def test_the_french_page_has_no_english_label(tmp_path: Path) -> None:
+    """PUE notes, categories, sources, kinds and every label come from the catalogue."""
+    import re
+    from html import unescape
+
+    config = write_setup(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + CONTRACT, encoding="utf-8")
+    out = tmp_path / "f"
+    for lang in ("fr", "en"):
+        assert main(["report", "-c", str(config), "--quarter", "2026-T3", "--format", "html,json",
+                     "--lang", lang, "--out", str(out)]) == 0  # fmt: skip
+    page = (out / "2026-T3_fr.html").read_text(encoding="utf-8")
+    body = page[page.index("<body>") :]
+    text = unescape(re.sub(r"<[^>]+>", " ", body))
+    text = re.sub(r"\s+", " ", text)
+    found = [w for w in _english_labels() if re.search(rf"\b{re.escape(w)}\b", text)]
+    assert found == []
+    # the notes and category are there, in French, with Babel numbers
+    assert "catégorie 1 (sortie d'onduleur)" in text
+    assert "provisoire : période de moins de 12 mois" in text
+    assert "issus des contrats de fourniture" in text
+    assert "onduleur" in text and "compteur général" in text  # the kinds
+    assert "50,0 % de l'énergie" in text.replace("\u202f", " ").replace("\xa0", " ")
+    # the English page says the same in English, and the JSON keeps the English notes
+    en = (out / "2026-T3_en.html").read_text(encoding="utf-8")
+    assert "category 1 (UPS output)" in en and "interim: period shorter than 12 months" in en
+    data = json.loads((out / "2026-T3.json").read_text(encoding="utf-8"))
+    assert "interim: period shorter than 12 months" in data["datacentres"][0]["period"]["notes"]
+
+
+def test_every_note_and_kind_has_its_label() -> None:
+    from collector.analysis.notes import ENGLISH, Note
+    from collector.report.i18n import Labels
+    from contract.kinds import KINDS
+
+    assert {f"note_{k}" for k in ENGLISH} <= set(catalog())
+    assert {f"kind_{k}" for k in KINDS} <= set(catalog())
+    n = Note("estimated", kwh=1234.56)
+    assert n == "1234.6 kWh of the energies are estimated, not measured"  # the text report's
+    fr = Labels("fr").text(n).replace("\u202f", " ").replace("\xa0", " ")
+    assert fr == "1 234,6 kWh de ces énergies sont estimés, non mesurés"
+    assert Labels("fr").text("plain text") == "plain text"
+    import pickle
+
+    assert pickle.loads(pickle.dumps(n)).key == "estimated"
