@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from collector.domains import DOMAINS, UNASSIGNED, default_domain
-from contract.kinds import KINDS, PueRole
+from contract.kinds import KINDS, PueRole, counts_energy
 from contract.schema import IDENT_PATTERN
 from contract.settings import ConfigError, format_errors, read_toml
 
@@ -101,6 +101,12 @@ class Inventory:
     def domain_of(self, device_id: str) -> str:
         d = self.devices.get(device_id)
         return d.effective_domain if d else UNASSIGNED
+
+    def counts_energy(self, device_id: str) -> bool:
+        """Whether the device's kWh count in the energy totals: not a heat-reuse meter
+        (``pue_role = "reuse"``, or a kind outside the totals, :mod:`contract.kinds`)."""
+        d = self.devices.get(device_id)
+        return d is None or (d.pue_role != "reuse" and counts_energy(d.kind))
 
     def __len__(self) -> int:
         return len(self.devices)

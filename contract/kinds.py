@@ -13,9 +13,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator
 
-PueRole = Literal["it", "facility", "none"]
+PueRole = Literal["it", "facility", "reuse", "none"]
 """``it``: IT load (PDU outlet side, UPS output, server input). ``facility``: a meter of the
-datacentre's whole input (E_DC). ``none``: outside any datacentre's PUE."""
+datacentre's whole input (E_DC). ``reuse``: a meter of the energy reused outside the
+datacentre (heat recovery), for ERF (ISO/IEC 30134-6); never part of E_DC or E_IT. ``none``:
+outside any datacentre's PUE."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,8 @@ class Kind:
     - ``always_on``: a device of this kind must always report; one that stops for longer
       than ``alerts.silent_after_minutes`` raises a ``device_silent`` alert.
     - ``profile``: the agent's default power model when nothing measures the device.
+    - ``energy_totals``: its kWh count in the energy totals (per domain, site, kind); a
+      heat-reuse meter's do not (that energy is already in the datacentre's consumption).
     """
 
     name: str
@@ -61,6 +65,7 @@ class Kind:
     sleep_watts: float | None = None
     profile: KindProfile | None = None
     always_on: bool = False
+    energy_totals: bool = True
 
     @property
     def sleep_policy_by_default(self) -> bool:
@@ -156,6 +161,16 @@ _KINDS = (
     Kind("pdu", SERVER, pue_role="it", pue_category=2, snmp=True, always_on=True),
     Kind("ups", SERVER, pue_role="it", pue_category=1, snmp=True, always_on=True),
     Kind("facility_meter", SERVER, pue_role="facility", snmp=True, always_on=True),
+    # A heat meter on the recovered-heat loop (read over SNMP through an M-Bus/Modbus gateway):
+    # reused energy for ERF, outside every energy total and the PUE's E_DC and E_IT.
+    Kind(
+        "heat_reuse_meter",
+        SERVER,
+        pue_role="reuse",
+        snmp=True,
+        always_on=True,
+        energy_totals=False,
+    ),
     Kind("switch", NETWORK, snmp=True),
     Kind("router", NETWORK),
     Kind("access_point", NETWORK),
@@ -177,6 +192,11 @@ DEFAULT_SLEEP_WATTS = 2.0
 def kind_of(name: str | None) -> Kind:
     """The kind called ``name``; ``other`` for None or a name not in the table."""
     return KINDS.get(name or "", OTHER)
+
+
+def counts_energy(name: str | None) -> bool:
+    """Whether a device of kind ``name`` counts in the energy totals."""
+    return kind_of(name).energy_totals
 
 
 def always_on() -> frozenset[str]:

@@ -35,6 +35,7 @@ ENGLISH: dict[str, str] = {
     "no_imported": "no imported figures for this period",
     "ref_unknown_imported": "REF unknown: renewable_kwh missing for some periods",
     "heat_reuse": "ERF from heat-reuse meters: {meters}",
+    "heat_reuse_partial": "ERF from heat-reuse meters: {meters}, over {hours} of {matched} h",
     "source_metered": "metered by veille",
     "source_imported": "imported from {operators}",
     "source_imported_none": "imported (none)",

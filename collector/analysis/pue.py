@@ -11,6 +11,10 @@ The measurement category comes from where IT energy is taken: UPS output (1), PD
 IT equipment input (3). A period shorter than 12 months gives an *interim* PUE.
 REF = renewable energy / E_DC (30134-3), from the contract's renewable share (0..1).
 CUE = kg CO2e of the datacentre's energy / E_IT kWh (30134-8), one per emission factor.
+ERF = reused energy / E_DC (30134-6), where the datacentre has heat-reuse meters
+(``pue_role = "reuse"``, kind ``heat_reuse_meter``): their kWh over the matched hours in which
+every one of them has data too, against E_DC over those same hours; None without such a meter
+(never 0). Their energy is never part of E_DC or E_IT.
 """
 
 from __future__ import annotations
@@ -133,6 +137,8 @@ def _one(
     if fac and it:
         matched = set.intersection(*(good.get(d.id, set()) for d in fac + it))
     fac_kwh = sum(rows[(d.id, h)].kwh for d in fac for h in matched)
+    reuse = top_level([d for d in devices if d.pue_role == "reuse"], inventory)
+    erf, erf_note = _erf(reuse, matched, rows, good, fac)
     it_kwh = sum(rows[(d.id, h)].kwh for d in it for h in matched)
     estimated = sum(rows[(d.id, h)].estimated_kwh for d in fac + it for h in matched)
     total = hours_in(start, end)
@@ -145,6 +151,8 @@ def _one(
     if estimated > 0:
         notes.append(Note("estimated", kwh=estimated))
     notes += _missing_notes(fac + it, good, total)
+    if erf_note:
+        notes.append(erf_note)
     pue = fac_kwh / it_kwh if fac and it_kwh > 0 else None
     cue = {}
     if pue is not None:
@@ -163,7 +171,28 @@ def _one(
         cue_kg_per_kwh=cue,
         hours=len(matched),
         notes=tuple(notes),
+        erf=erf,
     )
+
+
+def _erf(
+    reuse: list[Device],
+    matched: set[datetime],
+    rows: dict[tuple[str, datetime], HourlyEnergy],
+    good: dict[str, set[datetime]],
+    fac: list[Device],
+) -> tuple[float | None, str | None]:
+    """ERF over the matched hours the heat-reuse meters cover, and a note naming them."""
+    if not reuse:
+        return None, None
+    hours = set.intersection(matched, *(good.get(d.id, set()) for d in reuse))
+    fac_kwh = sum(rows[(d.id, h)].kwh for d in fac for h in hours)
+    reused = sum(rows[(d.id, h)].kwh for d in reuse for h in hours)
+    meters = ", ".join(d.id for d in reuse)
+    note = Note("heat_reuse", meters=meters)
+    if len(hours) < len(matched):
+        note = Note("heat_reuse_partial", meters=meters, hours=len(hours), matched=len(matched))
+    return (reused / fac_kwh if fac_kwh > 0 else None), note
 
 
 def pue_by_datacentre(

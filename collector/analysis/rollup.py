@@ -90,10 +90,12 @@ def _domain_order(inventory: Inventory, domain: str) -> tuple[int, str]:
 
 
 def kwh_by_domain(hourly: Iterable[HourlyEnergy], inventory: Inventory) -> list[DomainEnergy]:
-    """kWh per domain, in the inventory's domain order, unknown domains last."""
+    """kWh per domain, in the inventory's domain order, unknown domains last; heat-reuse
+    meters are left out (:meth:`Inventory.counts_energy`)."""
     sums: dict[str, _Sum] = defaultdict(_Sum)
     devices: dict[str, set[str]] = defaultdict(set)
-    for r, part in counted_rows(hourly, inventory):
+    counted = (r for r in hourly if inventory.counts_energy(r.device_id))
+    for r, part in counted_rows(counted, inventory):
         domain = inventory.domain_of(r.device_id)
         devices[domain].add(r.device_id)
         if part.unmetered > 0:
@@ -112,10 +114,11 @@ def kwh_by_domain(hourly: Iterable[HourlyEnergy], inventory: Inventory) -> list[
 
 
 def kwh_by_device(hourly: Iterable[HourlyEnergy], inventory: Inventory) -> list[DeviceEnergy]:
-    """Each device's own kWh (metered devices included), sorted by device id."""
+    """Each device's own kWh (metered devices included, heat-reuse meters not), sorted by id."""
     sums: dict[str, _Sum] = defaultdict(_Sum)
     for r in hourly:
-        sums[r.device_id].add(r, r.coverage)
+        if inventory.counts_energy(r.device_id):
+            sums[r.device_id].add(r, r.coverage)
     out = []
     for device_id in sorted(sums):
         s, device = sums[device_id], inventory.get(device_id)

@@ -7,6 +7,8 @@ daily roll-up), with the pure functions kept for what needs hourly rows.
   (:func:`collector.analysis.meters.counted_rows`): their hourly rows, and those of the meters
   above them, are read and counted by the pure function, exactly as :func:`kwh_by_domain` does.
 - The PUE reads the hourly rows of the datacentres' meters only.
+- Heat-reuse meters (:meth:`collector.inventory.Inventory.counts_energy`) count nowhere here:
+  their energy is reused heat, already inside the datacentre's consumption (it gives ERF).
 
 The result equals :func:`collector.analysis.rollup.kwh_by_domain` over every hourly row of the
 period (a test checks it on SQLite and PostgreSQL), but reads ~1/24 of the rows, and holds one
@@ -70,9 +72,15 @@ def period_figures(
     sums: dict[str, _Sum] = defaultdict(_Sum)
     seen: dict[str, set[str]] = defaultdict(set)
     own: dict[str, daily.DailyEnergy] = {}
-    groups = {dev: ("" if dev in behind else inventory.domain_of(dev)) for dev in inventory.devices}
+    outside = {dev for dev in inventory.devices if not inventory.counts_energy(dev)}
+    groups = {
+        dev: ("" if dev in behind or dev in outside else inventory.domain_of(dev))
+        for dev in inventory.devices
+    }
     with ledger.engine.connect() as conn:
         for r in daily.sums_by_device(conn, first_day, next_day):
+            if r.device_id in outside:
+                continue  # a heat-reuse meter: in the ERF, never in the totals
             own[r.device_id] = r
             if r.device_id in behind:
                 continue
@@ -99,7 +107,7 @@ def period_figures(
         zone = ZoneInfo(tz)
         rows = ledger.hourly_for(sorted(needed), start, end)
         for row, part in counted_rows(rows, inventory):
-            if row.device_id not in behind:
+            if row.device_id not in behind or row.device_id in outside:
                 continue
             domain = inventory.domain_of(row.device_id)
             seen[domain].add(row.device_id)

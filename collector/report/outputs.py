@@ -76,6 +76,7 @@ DC_COLUMNS = (
     "tco2e_location",
     "tco2e_market",
     "source",
+    "erf",
 )
 COMPARISON_COLUMNS = (
     "period",
@@ -187,7 +188,8 @@ def write_csv(r: PeriodReport, out: Path, stem: str) -> list[Path]:
         loc = next((c.tco2e for c in dc.carbon if c.method == "location"), None)
         market = next((c.tco2e for c in dc.carbon if c.method == "market"), None)
         dcs += [
-            [*base, name, _v(v), _v(loc), _v(market), dc.source] for name, v in cues or [("", None)]
+            [*base, name, _v(v), _v(loc), _v(market), dc.source, _v(q.erf)]
+            for name, v in cues or [("", None)]
         ]
     comps: list[tuple[object, ...]] = []
     for c in r.comparisons:

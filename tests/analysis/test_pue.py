@@ -109,3 +109,42 @@ def test_nantes_ref_and_market_cue() -> None:
     assert erf(None, 1400.0) is None and erf([70.0, 70.0], 1400.0) == pytest.approx(0.1)
     with pytest.raises(ValidationError, match="more than 1"):
         SupplyMix(contracts=(mix.contracts[0], mix.contracts[0], mix.contracts[0]))
+
+
+def test_erf_from_a_metered_heat_reuse_meter_worked_example() -> None:
+    """ISO/IEC 30134-6: ERF = reused energy / E_DC. The heat meter's kWh stay out of E_DC,
+    E_IT and the energy totals; it misses 24 h, so ERF is read over the hours it covers."""
+    from collector.analysis.rollup import kwh_by_device, kwh_by_domain
+
+    inv = Inventory(
+        [
+            *INV.devices.values(),
+            Device(id="heat-1", kind="heat_reuse_meter", datacentre="dc1"),
+        ]
+    )
+    assert inv.devices["heat-1"].pue_role == "reuse"  # from the kind, inside a datacentre
+    assert not inv.counts_energy("heat-1") and inv.counts_energy("tgbt")
+    q3 = period_of("quarter", date(2026, 8, 1), "Europe/Paris")
+    gap = {q3.start + timedelta(days=40, hours=h) for h in range(24)}
+    rows = quarter_rows(q3.start, q3.end)
+    heat = [row("heat-1", r.hour, 9.0, 0.0 if r.hour in gap else 1.0) for r in rows[::3]]
+    [dc] = pue_by_datacentre([*rows, *heat], inv, start=q3.start, end=q3.end)
+    [plain] = pue_by_datacentre(rows, INV, start=q3.start, end=q3.end)
+    # PUE unchanged: the reused heat is in neither side
+    assert (dc.facility_kwh, dc.it_kwh, dc.pue) == (plain.facility_kwh, plain.it_kwh, plain.pue)
+    # by hand: the 24 missing hours are 2026-08-09 22:00 to 08-10 21:00 UTC (local August,
+    # 42 kWh/h), the facility meter's dropped hour (08-10 12:00) among them: 2207 matched
+    # hours less 23, reused 2184 x 9 kWh, E_DC 99,318 less 23 x 42 kWh
+    hours, facility = 2207 - 23, 99_318 - 23 * 42
+    assert (hours * 9, facility) == (19_656, 98_352)
+    assert dc.erf == pytest.approx(19_656 / 98_352, rel=1e-12)
+    assert round(dc.erf or 0, 4) == 0.1999
+    assert any("heat-1" in n and "2184 of 2207 h" in n for n in dc.notes)
+    # and the heat meter's kWh count in no energy total
+    domains = kwh_by_domain([*rows, *heat], inv)
+    assert sum(d.kwh for d in domains) == pytest.approx(
+        sum(d.kwh for d in kwh_by_domain(rows, INV))
+    )
+    assert "heat-1" not in {d.device_id for d in kwh_by_device(heat, inv)}
+    # without a heat meter ERF is not available, never 0
+    assert plain.erf is None

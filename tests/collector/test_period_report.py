@@ -359,3 +359,35 @@ def test_every_note_and_kind_has_its_label() -> None:
     import pickle
 
     assert pickle.loads(pickle.dumps(n)).key == "estimated"
+
+
+def test_erf_from_a_heat_reuse_meter_in_the_report_and_outside_the_totals(
+    tmp_path: Path,
+) -> None:
+    from datetime import timedelta
+
+    from collector.ledger import Ledger, daily
+    from tests.collector.report_ledger import _row
+
+    config = write_setup(tmp_path)
+    inv = tmp_path / "inventory.csv"
+    inv.write_text(
+        inv.read_text(encoding="utf-8") + f"heat-1,heat_reuse_meter,,dc1,,{SERVER}\n",
+        encoding="utf-8",
+    )
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    hours = [Q3.start + timedelta(hours=h) for h in range(Q3.hours)]
+    ledger.replace_hourly("heat-1", [_row("heat-1", h, 0.3) for h in hours])
+    daily.refresh_days(ledger.engine, ledger.hourly_for, "heat-1", hours, TZ)
+    ledger.close()
+    out = tmp_path / "e"
+    assert main(["report", "-c", str(config), "--quarter", "2026-T3", "--out", str(out)]) == 0
+    [dc, *_] = _csv(out / "2026-T3_datacentres.csv")
+    assert float(dc["erf"]) == pytest.approx(0.3 / 1.5)  # reused / E_DC, by hand
+    assert float(dc["pue"]) == pytest.approx(1.5)  # the heat meter is in neither side
+    rows = _csv(out / "2026-T3_energy.csv")
+    [total] = [r for r in rows if r["scope"] == "total"]
+    assert float(total["kwh"]) == pytest.approx(sum(COUNTED.values()) * Q3.hours)
+    assert "heat_reuse_meter" not in {r["name"] for r in rows if r["scope"] == "kind"}
+    page = (out / "2026-T3_fr.html").read_text(encoding="utf-8")
+    assert "0,200" in page and "compteurs de chaleur récupérée" in page
