@@ -1,11 +1,18 @@
-"""The quarterly report at scale: a SQLite ledger of N devices' hourly rows for a quarter, then
-``veille-collector report --quarter`` on it, timed, with its peak memory.
+"""The quarterly report at scale: a ledger of N devices' hourly rows and every workstation's
+judged sleep window for a quarter, then ``veille-collector report --quarter`` on it, timed,
+with its CPU time and peak memory.
 
     .venv/bin/python bench/report_scale.py [--devices 10000 50000] [--keep]
+    .venv/bin/python bench/report_scale.py --backend postgresql --devices 1000 2000
 
 For each N: generates ``bench/.data/ledger-N.sqlite`` (unless there already) and the inventory
-``inventory-N.csv``, then runs the report command in a child process and records its wall time
-and peak resident memory (``ru_maxrss`` of the child) in ``bench/results/report_scale.json``.
+``inventory-N.csv``, then runs the report command in a child process and records its wall time,
+CPU time and peak resident memory (``ru_maxrss`` of the child) in
+``bench/results/report_scale.json``, and checks that the report's sleep-compliance totals are
+the generated windows'. ``--backend postgresql`` copies the same ledger into a PostgreSQL
+started on loopback (``loopback.servers.postgres``), runs the report on it (the server's CPU
+time is recorded beside the child's), runs it on SQLite too, and checks that both give the
+same figures in every CSV.
 
 Fast generation: the schema comes from the Alembic migrations, then the secondary indexes are
 dropped, rows are written with ``executemany`` in primary-key order (device, hour) with
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import math
 import os
@@ -33,12 +41,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: loopback/servers.py starts PostgreSQL
 DATA = ROOT / "bench" / ".data"
 RESULTS = ROOT / "bench" / "results" / "report_scale.json"
 QUARTER = "2026-T3"
 TZ = "Europe/Paris"
 FIRST, NEXT = date(2026, 7, 1), date(2026, 10, 1)
 SERVERS_BEHIND_PDUS = 40  # devices in metering chains: their hourly rows are read
+#: the sleep windows' outcomes, and their weights (a plausible estate: most comply)
+OUTCOMES = (("compliant", 80), ("violated", 10), ("unknown", 7), ("exempt", 3))
+WORKSTATIONS = ("desktop", "laptop")
 
 
 def _inventory(n: int) -> list[dict[str, str]]:
@@ -167,12 +179,77 @@ def generate(n: int, db: Path, inv_path: Path) -> dict[str, float]:
         "coverage_hours, hours FROM daily_stage ORDER BY day, device_id"
     )
     conn.execute("DROP TABLE daily_stage")
+    windows = _windows(conn, inv, rng)
     conn.commit()
     t1 = time.perf_counter()
-    conn.executescript("CREATE INDEX ix_hourly_hour ON hourly_energy (hour);")
+    conn.executescript(
+        "CREATE INDEX ix_hourly_hour ON hourly_energy (hour);"
+        "CREATE INDEX ix_policy_windows_start ON policy_windows (window_start);"
+    )
     conn.close()
     t2 = time.perf_counter()
-    return {"hourly_rows": rows_written, "insert_s": t1 - t0, "index_s": t2 - t1}
+    return {"hourly_rows": rows_written, **windows, "insert_s": t1 - t0, "index_s": t2 - t1}
+
+
+def _nights() -> list[tuple[str, str]]:
+    """(start, end) UTC texts of every night's window, 19:00 to 07:00 local, from the eve of
+    the quarter to its last night; the report counts those that ended inside the quarter."""
+    zone = ZoneInfo(TZ)
+
+    def text(day: date, hour: int) -> str:
+        local = datetime.combine(day, datetime.min.time(), tzinfo=zone).replace(hour=hour)
+        return local.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.000000")
+
+    days = (NEXT - FIRST).days + 1
+    eve = FIRST - timedelta(days=1)
+    return [
+        (text(eve + timedelta(days=i), 19), text(eve + timedelta(days=i + 1), 7))
+        for i in range(days)
+    ]
+
+
+def _windows(
+    conn: sqlite3.Connection, inv: list[dict[str, str]], rng: random.Random
+) -> dict[str, float]:
+    """Every workstation's judged window of every night, in key order (device, start), as the
+    analysis job writes them; returns the figures the report must find (windows that ended in
+    the quarter, by outcome, and their kWh)."""
+    conn.execute("DROP INDEX IF EXISTS ix_policy_windows_start")
+    sql = (
+        "INSERT INTO policy_windows (device_id, window_start, window_end, policy_group, status, "
+        "kwh_wasted, wasted_quality, kwh_avoided, slept_seconds) VALUES (?,?,?,?,?,?,?,?,?)"
+    )
+    nights = _nights()
+    quarter_end = _hours()[-1] + timedelta(hours=1)
+    last_text = quarter_end.strftime("%Y-%m-%d %H:%M:%S.000000")
+    names = [o for o, _ in OUTCOMES]
+    weights = [w for _, w in OUTCOMES]
+    expect: dict[str, float] = {f"windows_{o}": 0 for o in names}
+    expect |= {"kwh_wasted": 0.0, "kwh_avoided": 0.0}
+    written = 0
+    for dev in sorted((d for d in inv if d["kind"] in WORKSTATIONS), key=lambda r: r["id"]):
+        idle_kw = _watts(dev["kind"]) / 1000
+        rows = []
+        statuses = rng.choices(names, weights, k=len(nights))
+        for (start, end), status in zip(nights, statuses, strict=True):
+            wasted = avoided = slept = 0.0
+            quality = "estimated"
+            if status == "violated":
+                wasted = round(idle_kw * rng.uniform(1.0, 12.0), 6)
+                quality = "measured" if rng.random() < 0.5 else "estimated"
+            elif status == "compliant":
+                slept = rng.uniform(8.0, 12.0) * 3600
+                avoided = round(idle_kw * slept / 3600, 6)
+            rows.append(
+                (dev["id"], start, end, "workstations", status, wasted, quality, avoided, slept)
+            )
+            if end <= last_text:
+                expect[f"windows_{status}"] += 1
+                expect["kwh_wasted"] += wasted
+                expect["kwh_avoided"] += avoided
+        conn.executemany(sql, rows)
+        written += len(rows)
+    return {"window_rows": written, **expect}
 
 
 def _check_slots(db: Path) -> None:
@@ -189,10 +266,14 @@ def _check_slots(db: Path) -> None:
         raise SystemExit(f"generator wrote unreadable covered/slot texts: {row}")
 
 
-def measure(n: int, db: Path, inv_path: Path, out: Path) -> dict[str, object]:
-    """Run ``veille-collector report --quarter`` on the ledger in a child; time and peak RSS."""
+def measure(
+    n: int, url: str, inv_path: Path, out: Path, server_pid: int | None = None
+) -> dict[str, object]:
+    """Run ``veille-collector report --quarter`` on the ledger at ``url`` in a child: wall
+    time, CPU time (user + sys of the child; and of the database server ``server_pid`` and its
+    children, for PostgreSQL) and peak RSS."""
     cfg = DATA / f"collector-{n}.toml"
-    cfg.write_text(f'inventory = "{inv_path}"\n\n[ledger]\nurl = "sqlite:///{db}"\n')
+    cfg.write_text(f'inventory = "{inv_path}"\n\n[ledger]\nurl = "{url}"\n')
     cmd = [
         sys.executable,
         "-m",
@@ -207,6 +288,7 @@ def measure(n: int, db: Path, inv_path: Path, out: Path) -> dict[str, object]:
         "--out",
         str(out),
     ]
+    server_before = _tree_cpu(server_pid)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -217,13 +299,103 @@ def measure(n: int, db: Path, inv_path: Path, out: Path) -> dict[str, object]:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     load = os.getloadavg()[0]
     steps = [line for line in proc.stderr.splitlines() if line.startswith("report ")]
-    return {
+    run: dict[str, object] = {
         "report_s": wall,
         "report_cpu_s": cpu,
         "peak_rss_mb": after.ru_maxrss / 1024,
         "load_average_1min": load,
         "steps": steps,
     }
+    if server_pid is not None:
+        run["server_cpu_s"] = _tree_cpu(server_pid) - server_before
+    return run
+
+
+def _tree_cpu(pid: int | None) -> float:
+    """User + sys CPU seconds of a process and its children, living (user + sys) and exited
+    (the reaped backends, in their parent's ``children_*`` times)."""
+    if pid is None:
+        return 0.0
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for p in [root, *root.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def check_sleep(out: Path, gen: dict[str, float]) -> dict[str, object]:
+    """The report's sleep totals against the generated windows (an error if they differ)."""
+    with (out / f"{QUARTER}_sleep.csv").open(encoding="utf-8") as fh:
+        total = next(r for r in csv.DictReader(fh) if r["scope"] == "total")
+    got = {f"windows_{o}": int(total[f"windows_{o}"]) for o, _ in OUTCOMES}
+    wasted = float(total["kwh_wasted_measured"]) + float(total["kwh_wasted_estimated"])
+    avoided = float(total["kwh_avoided_estimated"])
+    if gen:
+        for k, v in got.items():
+            if v != gen[k]:
+                raise SystemExit(f"report counts {v} {k}, the generator wrote {gen[k]}")
+        for k, x in (("kwh_wasted", wasted), ("kwh_avoided", avoided)):
+            if not math.isclose(x, gen[k], rel_tol=1e-9):
+                raise SystemExit(f"report sums {x} {k}, the generator wrote {gen[k]}")
+    return {
+        "sleep_windows_read": sum(got.values()),
+        "compliance_rate": float(total["compliance_rate"]),
+    }
+
+
+def same_figures(a: Path, b: Path) -> list[str]:
+    """Differences between two reports' CSV files (numbers within 1e-9 relative)."""
+    diffs = []
+    for path in sorted(a.glob(f"{QUARTER}_*.csv")):
+        with path.open(encoding="utf-8") as fa, (b / path.name).open(encoding="utf-8") as fb:
+            for i, (ra, rb) in enumerate(itertools.zip_longest(csv.reader(fa), csv.reader(fb))):
+                if ra is None or rb is None or len(ra) != len(rb):
+                    diffs.append(f"{path.name}:{i + 1}: {ra} vs {rb}")
+                    continue
+                for x, y in zip(ra, rb, strict=True):
+                    if x != y and not _close(x, y):
+                        diffs.append(f"{path.name}:{i + 1}: {x} vs {y}")
+    return diffs
+
+
+def _close(x: str, y: str) -> bool:
+    try:
+        return math.isclose(float(x), float(y), rel_tol=1e-9, abs_tol=1e-9)
+    except ValueError:
+        return False
+
+
+def to_postgres(db: Path, url: str) -> float:
+    """Copy the SQLite ledger's tables into the migrated PostgreSQL database at ``url``
+    (``COPY``), then ``ANALYZE``; returns the seconds it took."""
+    import psycopg
+
+    from collector.ledger import Ledger
+
+    t0 = time.perf_counter()
+    led = Ledger(url)
+    led.migrate()
+    led.close()
+    src = sqlite3.connect(db)
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as pg:
+        pg.execute("SET TIME ZONE 'UTC'")
+        for table in ("hourly_energy", "daily_energy", "policy_windows"):
+            cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
+            names = ", ".join(cols)
+            with pg.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in src.execute(f"SELECT {names} FROM {table}"):
+                    copy.write_row(row)
+        pg.commit()
+        pg.execute("ANALYZE")
+    src.close()
+    return time.perf_counter() - t0
 
 
 def _sizes(ns: list[int]) -> Iterator[int]:
@@ -233,40 +405,81 @@ def _sizes(ns: list[int]) -> Iterator[int]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--devices", type=int, nargs="+", default=[10_000, 50_000])
+    ap.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--keep", action="store_true", help="keep the generated ledgers")
     ap.add_argument("--regenerate", action="store_true")
     args = ap.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
-    for n in _sizes(args.devices):
-        db, inv = DATA / f"ledger-{n}.sqlite", DATA / f"inventory-{n}.csv"
-        gen: dict[str, float] = {}
-        fig: dict[str, object]
-        if args.regenerate or not db.exists() or not inv.exists():
-            print(f"generating {n} devices ...", file=sys.stderr)
-            gen = generate(n, db, inv)
-            print(f"  {gen}", file=sys.stderr)
-        _check_slots(db)
-        # each size in its own child: ru_maxrss of RUSAGE_CHILDREN is the max over children,
-        # so sizes are measured from the smallest up
-        fig = measure(n, db, inv, DATA / f"out-{n}")
-        run = {
-            "devices": n,
-            "quarter": QUARTER,
-            "db_bytes": db.stat().st_size,
-            **gen,
-            **fig,
-            "python": platform.python_version(),
-            "machine": f"{platform.machine()} {os.cpu_count()} cpu",
-            "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        print(json.dumps(run), file=sys.stderr)
-        results["runs"] = [r for r in results["runs"] if r["devices"] != n] + [run]
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-        if not args.keep:
-            db.unlink()
+    server = None
+    if args.backend == "postgresql":
+        from loopback.servers import postgres
+
+        server = postgres()
+    try:
+        for n in _sizes(args.devices):
+            run = _one_size(n, args.backend, server, args.regenerate)
+            print(json.dumps(run), file=sys.stderr)
+            results["runs"] = [
+                r
+                for r in results["runs"]
+                if (r["devices"], r.get("backend", "sqlite")) != (n, args.backend)
+            ] + [run]
+            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+            if not args.keep:
+                (DATA / f"ledger-{n}.sqlite").unlink()
+    finally:
+        if server is not None:
+            server.stop()
     return 0
+
+
+def _one_size(n: int, backend: str, server: object, regenerate: bool) -> dict[str, object]:
+    db, inv = DATA / f"ledger-{n}.sqlite", DATA / f"inventory-{n}.csv"
+    gen: dict[str, float] = {}
+    expect_path = DATA / f"expect-{n}.json"
+    if regenerate or not db.exists() or not inv.exists() or not expect_path.exists():
+        print(f"generating {n} devices ...", file=sys.stderr)
+        gen = generate(n, db, inv)
+        print(f"  {gen}", file=sys.stderr)
+        expect_path.write_text(json.dumps(gen))
+    expected = json.loads(expect_path.read_text())
+    _check_slots(db)
+    extra: dict[str, object] = {}
+    # each size in its own child: ru_maxrss of RUSAGE_CHILDREN is the max over children, so
+    # sizes are measured from the smallest up
+    if backend == "postgresql":
+        from loopback.servers import _Postgres
+
+        assert isinstance(server, _Postgres) and server.proc is not None
+        url = server.create_database(f"report_{n}")
+        extra["copy_s"] = to_postgres(db, url)
+        fig = measure(n, url, inv, DATA / f"out-pg-{n}", server.proc.pid)
+        sqlite_fig = measure(n, f"sqlite:///{db}", inv, DATA / f"out-{n}")
+        diffs = same_figures(DATA / f"out-{n}", DATA / f"out-pg-{n}")
+        if diffs:
+            raise SystemExit("PostgreSQL and SQLite differ:\n" + "\n".join(diffs[:20]))
+        extra["same_figures_as_sqlite"] = True
+        extra["sqlite_report_s"] = sqlite_fig["report_s"]
+        extra["sqlite_report_cpu_s"] = sqlite_fig["report_cpu_s"]
+        out = DATA / f"out-pg-{n}"
+    else:
+        fig = measure(n, f"sqlite:///{db}", inv, DATA / f"out-{n}")
+        out = DATA / f"out-{n}"
+    return {
+        "devices": n,
+        "backend": backend,
+        "quarter": QUARTER,
+        "db_bytes": db.stat().st_size,
+        **gen,
+        **fig,
+        **check_sleep(out, expected),
+        **extra,
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()} {os.cpu_count()} cpu",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 if __name__ == "__main__":
