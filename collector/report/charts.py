@@ -152,7 +152,8 @@ def progress(r: PeriodReport, title: str, fmt: Fmt, labels: tuple[str, str]) -> 
     return c
 
 
-NIGHT_COLOURS = ("#2ca02c", "#d62728", "#aaaaaa")  # compliant, violated, unknown
+#: compliant, violated, unknown; apart from PALETTE, so a screenshot tells them from the others
+NIGHT_COLOURS = ("#1b7837", "#b2182b", "#aaaaaa")
 
 
 def nights(

@@ -185,8 +185,7 @@ def write_csv(r: PeriodReport, out: Path, stem: str) -> list[Path]:
         base += [q.it_kwh, q.coverage, q.hours, _v(q.ref), _v(a.pue if a else q.pue)]
         base.append(a.coverage if a else q.coverage)
         cues: list[tuple[str, float | None]] = [*sorted(q.cue_kg_per_kwh.items())]
-        loc = next((c.tco2e for c in dc.carbon if c.method == "location"), None)
-        market = next((c.tco2e for c in dc.carbon if c.method == "market"), None)
+        loc, market = (side.tco2e for side in carbon_sides(q))
         dcs += [
             [*base, name, _v(v), _v(loc), _v(market), dc.source, _v(q.erf)]
             for name, v in cues or [("", None)]

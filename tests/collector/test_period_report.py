@@ -63,9 +63,10 @@ def test_quarter_report_csv_adds_up_and_matches_the_hand_figures(
     assert dcs[0]["source"] == "metered by veille"
     cue = {r["factor"]: float(r["cue_kg_per_kwh"]) for r in dcs}
     assert cue["grid_fr"] == pytest.approx(1.5 * 60 / 1000)
-    # the datacentre's carbon, both methods, from its facility energy
+    # the datacentre's carbon, both methods, from its facility energy: without a supply
+    # contract, market-based is all at the residual factor (the grid's, 60 g/kWh)
     assert float(dcs[0]["tco2e_location"]) == pytest.approx(1.5 * Q3.hours * 60 / 1e6)
-    assert float(dcs[0]["tco2e_market"]) == pytest.approx(1.5 * Q3.hours * 31 / 1e6)
+    assert float(dcs[0]["tco2e_market"]) == pytest.approx(1.5 * Q3.hours * 60 / 1e6)
 
 
 def test_comparisons_baseline_and_trajectory(setup: Path, tmp_path: Path) -> None:
