@@ -124,6 +124,19 @@ def test_demo_prints_the_figures_and_writes_the_reports(demo: DemoRun) -> None:
     assert sum(float(r["kwh"]) for r in energy if r["scope"] == "domain") == pytest.approx(total)
     fr = next(foot.glob("*-T?_fr.html")).read_text(encoding="utf-8")
     assert "Rapport énergétique du trimestre" in fr and "démo : chiffres inventés" in fr
+    # the compliance figures (from the SQL tallies) and both carbon methods per datacentre
+    [sleep_csv] = foot.glob("*-T?_sleep.csv")
+    with sleep_csv.open(encoding="utf-8") as fh:
+        sleep = {(r["scope"], r["name"]): r for r in csv.DictReader(fh)}
+    judged = sleep[("total", "*")]
+    assert int(judged["windows_violated"]) >= 1 and 0 < float(judged["compliance_rate"]) < 1
+    assert any(scope == "night" for scope, _ in sleep) and ("group", "workstations") in sleep
+    [dc_csv] = foot.glob("*-T?_datacentre_carbon.csv")
+    with dc_csv.open(encoding="utf-8") as fh:
+        dc_carbon = list(csv.DictReader(fh))
+    assert {r["method"] for r in dc_carbon} == {"location", "market"}
+    assert "contrat-vert" in {r["factor"] for r in dc_carbon if r["method"] == "market"}
+    assert "Fenêtres de veille par nuit" in fr and "Carbone par centre de données" in fr
 
 
 def _hook_events(out: Path, device_id: str) -> list[list[dict[str, Any]]]:

@@ -180,6 +180,16 @@ policy_windows = Table(
     Column("slept_seconds", Float, nullable=False, server_default="0"),
 )
 Index("ix_policy_windows_start", policy_windows.c.window_start)
+# covering indexes of the compliance tallies (collector/ledger/compliance.py, migration 0012)
+_TALLIED = ("status", "window_end", "wasted_quality", "kwh_wasted", "kwh_avoided")
+Index(
+    "ix_policy_windows_device_tally",
+    *(policy_windows.c[n] for n in ("policy_group", "device_id", *_TALLIED)),
+)
+Index(
+    "ix_policy_windows_night_tally",
+    *(policy_windows.c[n] for n in ("policy_group", "window_start", *_TALLIED)),
+)
 
 exemptions = Table(
     "exemptions",
