@@ -7,7 +7,7 @@ with its CPU time and peak memory.
 
 For each N: generates ``bench/.data/ledger-N.sqlite`` (unless there already) and the inventory
 ``inventory-N.csv``, then runs the report command in a child process and records its wall time,
-CPU time and peak resident memory (``ru_maxrss`` of the child) in
+CPU time and peak resident memory (the child's own ``ru_maxrss``) in
 ``bench/results/report_scale.json``, and checks that the report's sleep-compliance totals are
 the generated windows'. ``--backend postgresql`` copies the same ledger into a PostgreSQL
 started on loopback (``loopback.servers.postgres``), runs the report on it (the server's CPU
@@ -284,8 +284,8 @@ def measure(
     cfg.write_text(f'inventory = "{inv_path}"\n\n[ledger]\nurl = "{url}"\n')
     cmd = [
         sys.executable,
-        "-m",
-        "collector.cli",
+        "-c",
+        CHILD,
         "report",
         "-c",
         str(cfg),
@@ -310,13 +310,29 @@ def measure(
     run: dict[str, object] = {
         "report_s": wall,
         "report_cpu_s": cpu,
-        "peak_rss_mb": after.ru_maxrss / 1024,
+        "peak_rss_mb": _child_rss_kb(proc.stderr) / 1024,
         "load_average_1min": load,
         "steps": steps,
     }
     if server_pid is not None:
         run["server_cpu_s"] = _tree_cpu(server_pid) - server_before
     return run
+
+
+#: the report command, printing its own peak RSS at the end (``RUSAGE_CHILDREN`` would give the
+#: largest of every child so far: the PostgreSQL server's ``initdb`` among them)
+CHILD = (
+    "import resource, sys\n"
+    "from collector.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('peak_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def _child_rss_kb(stderr: str) -> float:
+    line = next(x for x in stderr.splitlines() if x.startswith("peak_rss_kb "))
+    return float(line.split()[1])
 
 
 def _tree_cpu(pid: int | None) -> float:
@@ -460,8 +476,7 @@ def _one_size(n: int, backend: str, server: object, regenerate: bool) -> dict[st
     led.migrate()  # date here, not inside the measured report
     led.close()
     extra: dict[str, object] = {}
-    # each size in its own child: ru_maxrss of RUSAGE_CHILDREN is the max over children, so
-    # sizes are measured from the smallest up
+    # each report in its own child, which prints its own peak RSS
     if backend == "postgresql":
         from loopback.servers import _Postgres
 
