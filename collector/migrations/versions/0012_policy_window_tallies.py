@@ -6,7 +6,7 @@ without touching the table and without a sort: 0.4 s of CPU instead of 1.5 s eac
 690,000 windows of 10,000 devices over a quarter on SQLite (bench/report_scale.py).
 
 Revision ID: 0012_policy_window_tallies
-Revises: 0005_dead_letter_size
+Revises: 0012_config_violations
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0012_policy_window_tallies"
-down_revision = "0005_dead_letter_size"
+down_revision = "0012_config_violations"
 branch_labels = None
 depends_on = None
 
