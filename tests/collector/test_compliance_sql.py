@@ -20,7 +20,7 @@ from contract.schema import Quality
 
 TZ = "Europe/Paris"
 DEVICES = {
-    f"pc-{i:02d}": ("Env. utilisateur" if i % 3 else "Impression", f"site-{i % 4}")
+    f"pc-{i:02d}": ("Environnement utilisateur" if i % 3 else "Impression", f"site-{i % 4}")
     for i in range(24)
 }
 START = datetime(2026, 9, 28, 22, 0, tzinfo=UTC)  # the October change falls inside
@@ -157,3 +157,41 @@ def test_unknown_windows_are_never_compliant_and_quality_splits_the_waste(
     assert (only_unknown.compliant, only_unknown.unknown) == (1, 2)
     assert only_unknown.rate == pytest.approx(1.0)
     assert lines_from_tallies([], [], domain_of=_domain, site_of=_site, tz=TZ) == []
+
+
+def test_the_dashboards_compliance_figures_come_from_the_sql_tallies(ledger: Ledger) -> None:
+    """collector.figures: per domain, the last 7 days' windows by outcome and kWh wasted
+    today and this quarter, as the per-window function gives them."""
+    from collector.analysis.compliance import compliance_rate
+    from collector.figures import _compliance
+    from collector.inventory import Device, Inventory
+
+    items = _outcomes(11)
+    for dev in {o.device_id for o in items}:
+        ledger.replace_outcomes(dev, [o for o in items if o.device_id == dev])
+    inv = Inventory([Device(id=d, kind="desktop", domain=dm) for d, (dm, _s) in DEVICES.items()])
+    now = datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
+    since, day_start = now - timedelta(days=7), now - timedelta(hours=10)
+    quarter_start = datetime(2026, 9, 30, 22, 0, tzinfo=UTC)
+    got = {
+        d.domain: d
+        for d in _compliance(
+            ledger, inv, since=since, day_start=day_start, quarter_start=quarter_start, now=now
+        )
+    }
+    assert set(got) == {
+        inv.domain_of(o.device_id) for o in items if quarter_start < o.window_end <= now
+    }
+    for domain, d in got.items():
+        mine = [o for o in items if inv.domain_of(o.device_id) == domain and o.window_end <= now]
+        week = compliance_rate(o for o in mine if o.window_end > since)
+        assert d.rate == pytest.approx(week.rate)
+        assert dict(d.windows) == {
+            "compliant": week.compliant,
+            "violated": week.violated,
+            "unknown": week.unknown,
+            "exempt": week.exempt,
+        }
+        for label, start in (("today", day_start), ("quarter", quarter_start)):
+            want = compliance_rate(o for o in mine if o.window_end > start).kwh_wasted
+            assert dict(d.kwh_wasted)[label] == pytest.approx(want, abs=1e-9)
