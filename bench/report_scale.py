@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import itertools
 import json
 import math
 import os
@@ -42,6 +41,9 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: loopback/servers.py starts PostgreSQL
+
+from _report_pg import same_figures, to_postgres, tree_cpu  # noqa: E402
+
 DATA = ROOT / "bench" / ".data"
 RESULTS = ROOT / "bench" / "results" / "report_scale.json"
 QUARTER = "2026-T3"
@@ -296,7 +298,7 @@ def measure(
         "--out",
         str(out),
     ]
-    server_before = _tree_cpu(server_pid)
+    server_before = tree_cpu(server_pid)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -315,7 +317,7 @@ def measure(
         "steps": steps,
     }
     if server_pid is not None:
-        run["server_cpu_s"] = _tree_cpu(server_pid) - server_before
+        run["server_cpu_s"] = tree_cpu(server_pid) - server_before
     return run
 
 
@@ -333,24 +335,6 @@ CHILD = (
 def _child_rss_kb(stderr: str) -> float:
     line = next(x for x in stderr.splitlines() if x.startswith("peak_rss_kb "))
     return float(line.split()[1])
-
-
-def _tree_cpu(pid: int | None) -> float:
-    """User + sys CPU seconds of a process and its children, living (user + sys) and exited
-    (the reaped backends, in their parent's ``children_*`` times)."""
-    if pid is None:
-        return 0.0
-    import psutil
-
-    root = psutil.Process(pid)
-    total = 0.0
-    for p in [root, *root.children(recursive=True)]:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-        except psutil.NoSuchProcess:
-            continue
-    return total
 
 
 def check_sleep(out: Path, gen: dict[str, float]) -> dict[str, object]:
@@ -371,55 +355,6 @@ def check_sleep(out: Path, gen: dict[str, float]) -> dict[str, object]:
         "sleep_windows_read": sum(got.values()),
         "compliance_rate": float(total["compliance_rate"]),
     }
-
-
-def same_figures(a: Path, b: Path) -> list[str]:
-    """Differences between two reports' CSV files (numbers within 1e-9 relative)."""
-    diffs = []
-    for path in sorted(a.glob(f"{QUARTER}_*.csv")):
-        with path.open(encoding="utf-8") as fa, (b / path.name).open(encoding="utf-8") as fb:
-            for i, (ra, rb) in enumerate(itertools.zip_longest(csv.reader(fa), csv.reader(fb))):
-                if ra is None or rb is None or len(ra) != len(rb):
-                    diffs.append(f"{path.name}:{i + 1}: {ra} vs {rb}")
-                    continue
-                for x, y in zip(ra, rb, strict=True):
-                    if x != y and not _close(x, y):
-                        diffs.append(f"{path.name}:{i + 1}: {x} vs {y}")
-    return diffs
-
-
-def _close(x: str, y: str) -> bool:
-    try:
-        return math.isclose(float(x), float(y), rel_tol=1e-9, abs_tol=1e-9)
-    except ValueError:
-        return False
-
-
-def to_postgres(db: Path, url: str) -> float:
-    """Copy the SQLite ledger's tables into the migrated PostgreSQL database at ``url``
-    (``COPY``), then ``ANALYZE``; returns the seconds it took."""
-    import psycopg
-
-    from collector.ledger import Ledger
-
-    t0 = time.perf_counter()
-    led = Ledger(url)
-    led.migrate()
-    led.close()
-    src = sqlite3.connect(db)
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn) as pg:
-        pg.execute("SET TIME ZONE 'UTC'")
-        for table in ("hourly_energy", "daily_energy", "policy_windows"):
-            cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
-            names = ", ".join(cols)
-            with pg.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in src.execute(f"SELECT {names} FROM {table}"):
-                    copy.write_row(row)
-        pg.commit()
-        pg.execute("ANALYZE")
-    src.close()
-    return time.perf_counter() - t0
 
 
 def _sizes(ns: list[int]) -> Iterator[int]:
@@ -485,7 +420,7 @@ def _one_size(n: int, backend: str, server: object, regenerate: bool) -> dict[st
         extra["copy_s"] = to_postgres(db, url)
         fig = measure(n, url, inv, DATA / f"out-pg-{n}", server.proc.pid)
         sqlite_fig = measure(n, f"sqlite:///{db}", inv, DATA / f"out-{n}")
-        diffs = same_figures(DATA / f"out-{n}", DATA / f"out-pg-{n}")
+        diffs = same_figures(DATA / f"out-{n}", DATA / f"out-pg-{n}", QUARTER)
         if diffs:
             raise SystemExit("PostgreSQL and SQLite differ:\n" + "\n".join(diffs[:20]))
         extra["same_figures_as_sqlite"] = True

@@ -3,7 +3,8 @@
 Files, for a report labelled ``2026-T3`` (``--public`` adds ``_public`` to each name):
 
 - ``2026-T3_energy.csv``: one row per domain, site and device kind, and the total
-  (columns in :data:`ENERGY_COLUMNS`); the rows of each scope add up to the total;
+  (columns in :data:`ENERGY_COLUMNS`, :mod:`collector.report.columns` holds them all); the rows
+  of each scope add up to the total;
 - ``2026-T3_carbon.csv``: t CO2e per scope, name and emission factor (:data:`CARBON_COLUMNS`);
 - ``2026-T3_datacentres.csv``: PUE, REF, CUE per datacentre (:data:`DC_COLUMNS`);
 - ``2026-T3_datacentre_carbon.csv``: per datacentre, location- and market-based t CO2e and
@@ -28,94 +29,16 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from pydantic import TypeAdapter
 
 from collector.report import charts
+from collector.report.columns import (
+    CARBON_COLUMNS,
+    COMPARISON_COLUMNS,
+    DC_CARBON_COLUMNS,
+    DC_COLUMNS,
+    ENERGY_COLUMNS,
+    SLEEP_COLUMNS,
+)
 from collector.report.i18n import Labels, Lang
 from collector.report.model import EnergyLine, PeriodReport, carbon_sides
-
-ENERGY_COLUMNS = (
-    "period",
-    "first_day",
-    "last_day",
-    "scope",
-    "name",
-    "kwh",
-    "measured_kwh",
-    "estimated_kwh",
-    "coverage",
-    "devices",
-    "tco2e_location",
-    "tco2e_market",
-    "sleep_compliance",
-    "sleep_wasted_kwh",
-)
-CARBON_COLUMNS = (
-    "period",
-    "scope",
-    "name",
-    "factor",
-    "method",
-    "g_co2e_per_kwh",
-    "tco2e",
-    "factor_source",
-    "factor_year",
-)
-DC_COLUMNS = (
-    "period",
-    "datacentre",
-    "pue",
-    "figure",
-    "category",
-    "facility_kwh",
-    "it_kwh",
-    "coverage",
-    "hours",
-    "ref",
-    "annual_pue",
-    "annual_coverage",
-    "factor",
-    "cue_kg_per_kwh",
-    "tco2e_location",
-    "tco2e_market",
-    "source",
-    "erf",
-)
-COMPARISON_COLUMNS = (
-    "period",
-    "against",
-    "label",
-    "measure",
-    "value",
-    "reference",
-    "change",
-    "path",
-    "on_track",
-)
-DC_CARBON_COLUMNS = (
-    "period",
-    "datacentre",
-    "method",
-    "tco2e",
-    "cue_kg_per_kwh",
-    "factor",
-    "share",
-    "g_co2e_per_kwh",
-    "factor_source",
-    "factor_year",
-)
-SLEEP_COLUMNS = (
-    "period",
-    "scope",
-    "name",
-    "compliance_rate",
-    "windows_compliant",
-    "windows_violated",
-    "windows_unknown",
-    "windows_exempt",
-    "devices",
-    "unknown_devices",
-    "kwh_wasted_measured",
-    "kwh_wasted_estimated",
-    "kwh_avoided_estimated",
-)
 
 
 @dataclass(frozen=True)

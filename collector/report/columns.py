@@ -1,0 +1,90 @@
+"""The columns of the report's CSV files, in order (documented in the README, "Footprint
+reports"); :mod:`collector.report.outputs` writes them."""
+
+from __future__ import annotations
+
+ENERGY_COLUMNS = (
+    "period",
+    "first_day",
+    "last_day",
+    "scope",
+    "name",
+    "kwh",
+    "measured_kwh",
+    "estimated_kwh",
+    "coverage",
+    "devices",
+    "tco2e_location",
+    "tco2e_market",
+    "sleep_compliance",
+    "sleep_wasted_kwh",
+)
+CARBON_COLUMNS = (
+    "period",
+    "scope",
+    "name",
+    "factor",
+    "method",
+    "g_co2e_per_kwh",
+    "tco2e",
+    "factor_source",
+    "factor_year",
+)
+DC_COLUMNS = (
+    "period",
+    "datacentre",
+    "pue",
+    "figure",
+    "category",
+    "facility_kwh",
+    "it_kwh",
+    "coverage",
+    "hours",
+    "ref",
+    "annual_pue",
+    "annual_coverage",
+    "factor",
+    "cue_kg_per_kwh",
+    "tco2e_location",
+    "tco2e_market",
+    "source",
+    "erf",
+)
+COMPARISON_COLUMNS = (
+    "period",
+    "against",
+    "label",
+    "measure",
+    "value",
+    "reference",
+    "change",
+    "path",
+    "on_track",
+)
+DC_CARBON_COLUMNS = (
+    "period",
+    "datacentre",
+    "method",
+    "tco2e",
+    "cue_kg_per_kwh",
+    "factor",
+    "share",
+    "g_co2e_per_kwh",
+    "factor_source",
+    "factor_year",
+)
+SLEEP_COLUMNS = (
+    "period",
+    "scope",
+    "name",
+    "compliance_rate",
+    "windows_compliant",
+    "windows_violated",
+    "windows_unknown",
+    "windows_exempt",
+    "devices",
+    "unknown_devices",
+    "kwh_wasted_measured",
+    "kwh_wasted_estimated",
+    "kwh_avoided_estimated",
+)
