@@ -70,7 +70,11 @@ def _memory_label(step: str) -> Callable[[Json], str]:
 
 def _report(devices: int, key: str) -> Callable[[Json], Figure]:
     def get(d: Json) -> Figure:
-        [run] = [r for r in d["runs"] if r["devices"] == devices]
+        [run] = [
+            r
+            for r in d["runs"]
+            if r["devices"] == devices and r.get("backend", "sqlite") == "sqlite"
+        ]
         return _n(run[key], 1, " s")
 
     return get
