@@ -157,9 +157,9 @@ ROWS: tuple[Row, ...] = (
     Row("quarterly report, 10,000 devices: CPU", "report_scale.json",
         _report(10_000, "report_cpu_s"), "aim", _const(10.0, "10 s"), REPORT),
     Row("quarterly report, 50,000 devices: wall", "report_scale.json",
-        _report(50_000, "report_s"), "—", None, REPORT),
+        _report(50_000, "report_s"), "—", None, REPORT, rerun=True),  # before compliance
     Row("quarterly report, 50,000 devices: CPU", "report_scale.json",
-        _report(50_000, "report_cpu_s"), "—", None, REPORT),
+        _report(50_000, "report_cpu_s"), "—", None, REPORT, rerun=True),
     Row("SNMP polls/s (median run)", "snmp_poll.json",
         lambda d: _n(d["veille"]["polls_per_second"], 1),
         "prometheus-snmp-exporter, same run",
