@@ -177,7 +177,9 @@ def collector_phase(
     if a.profile:  # .txt: collapsed stacks, one per line
         fmt = "raw" if a.profile.suffix == ".txt" else "flamegraph"
         cmd = ["record", "-o", str(a.profile), "-f", fmt, "--threads", "--pid", str(pid)]
-        spy = subprocess.Popen([shutil.which("py-spy") or "py-spy", *cmd])
+        beside = Path(sys.executable).with_name("py-spy")  # installed in the venv
+        exe = str(beside) if beside.exists() else shutil.which("py-spy") or "py-spy"
+        spy = subprocess.Popen([exe, *cmd])
     cpu0, mq0 = cpu_seconds(pid), cpu_seconds(pid_of(broker))
     t_go = time.monotonic()
     go.set()
