@@ -18,10 +18,12 @@ import msgspec
 from contract.schema import Quality, Reading, StateBlock, Telemetry
 
 
-class WireReading(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class WireReading(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """One reading, as :class:`contract.schema.Reading` (the string checks are in
     :mod:`collector.ingest.fast`: msgspec's patterns are Python ``re.search``, not the
-    schema's anchored Rust regex)."""
+    schema's anchored Rust regex). Not tracked by the garbage collector (``gc=False``): it
+    holds only scalars, so it can be in no cycle, and 50 of them a message would otherwise
+    count toward every collection."""
 
     ts: datetime
     metric: str
