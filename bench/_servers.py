@@ -222,6 +222,14 @@ def run_collector(settings: dict[str, Any], workdir: str, devices: int, conn: Co
                 "gc_seconds": round(clock["gc_seconds"], 2),
                 "gc_collections_by_generation": [g["collections"] for g in gc.get_stats()],
                 "thread_cpu_seconds": threads,
+                "children": [  # the ledger writer process, with ledger.writer_process
+                    {
+                        "name": " ".join(c.cmdline()[-2:])[:80],
+                        "cpu_seconds": round(c.cpu_times().user + c.cpu_times().system, 2),
+                        "rss_bytes": c.memory_info().rss,
+                    }
+                    for c in psutil.Process().children()
+                ],
             }
         )
 
