@@ -335,16 +335,14 @@ class Ingestor:
             self.metrics.lag.set(max(freshest, timedelta(0)).total_seconds())
         if self.sink is not None and result.samples:
             stored = [accepted[i] for i in result.stored]
-            samples = [
-                Sample.from_reading(a.message.device_id, r)
-                for a in stored
-                for r in a.message.readings
-            ]
-            samples += [s for a in stored for s in a.extra_samples]
+            readings = [(a.message.device_id, a.message.readings) for a in stored]
+            extra = [s for a in stored for s in a.extra_samples]
             try:
-                self.sink.write(samples)
+                self.sink.write_readings(readings)
+                if extra:
+                    self.sink.write(extra)
             except RuntimeError as exc:  # a closed or dead sink; the ledger has them
-                log.error("time-series sink did not take %d samples: %s", len(samples), exc)
+                log.error("time-series sink did not take %d samples: %s", result.samples, exc)
         for i in part:
             if i.raw.ack is not None:
                 i.raw.ack()
