@@ -38,7 +38,7 @@ import paho.mqtt.client as mqtt
 import psutil
 from paho.mqtt.enums import CallbackAPIVersion
 
-from collector.app import CollectorApp
+from collector.app import CollectorApp, freeze_startup
 from collector.config import CollectorConfig
 from collector.inventory import Device, Inventory
 from contract.schema import (
@@ -199,6 +199,7 @@ def run_collector(settings: dict[str, Any], workdir: str, devices: int, conn: Co
     cfg = CollectorConfig.model_validate(settings)
     app = CollectorApp(cfg, inventory, spool_dir=Path(workdir) / "spool")
     app.start(jobs=False)
+    freeze_startup()  # as veille-collector run does
     conn.send({"pid": os.getpid(), "metrics_port": app.metrics_port})
     while True:
         command, timeout = conn.recv()

@@ -156,6 +156,8 @@ def serve(conn: Connection, url: str, dead_letter_payload_bytes: int) -> None:
 
     gc.set_threshold(50_000, 20, 100)  # as the collector: a batch is many small objects
     ledger = Ledger(url, dead_letter_payload_bytes=dead_letter_payload_bytes)
+    gc.collect()
+    gc.freeze()  # start-up's objects out of every full collection (see collector.app)
     conn.send(("ready", None))
     try:
         while True:
