@@ -38,7 +38,7 @@ import paho.mqtt.client as mqtt
 import psutil
 from paho.mqtt.enums import CallbackAPIVersion
 
-from collector.app import CollectorApp
+from collector.app import CollectorApp, freeze_startup
 from collector.config import CollectorConfig
 from collector.inventory import Device, Inventory
 from contract.schema import (
@@ -199,6 +199,7 @@ def run_collector(settings: dict[str, Any], workdir: str, devices: int, conn: Co
     cfg = CollectorConfig.model_validate(settings)
     app = CollectorApp(cfg, inventory, spool_dir=Path(workdir) / "spool")
     app.start(jobs=False)
+    freeze_startup()  # as veille-collector run does
     conn.send({"pid": os.getpid(), "metrics_port": app.metrics_port})
     while True:
         command, timeout = conn.recv()
@@ -222,6 +223,14 @@ def run_collector(settings: dict[str, Any], workdir: str, devices: int, conn: Co
                 "gc_seconds": round(clock["gc_seconds"], 2),
                 "gc_collections_by_generation": [g["collections"] for g in gc.get_stats()],
                 "thread_cpu_seconds": threads,
+                "children": [  # the ledger writer process, with ledger.writer_process
+                    {
+                        "name": " ".join(c.cmdline()[-2:])[:80],
+                        "cpu_seconds": round(c.cpu_times().user + c.cpu_times().system, 2),
+                        "rss_bytes": c.memory_info().rss,
+                    }
+                    for c in psutil.Process().children()
+                ],
             }
         )
 

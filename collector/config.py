@@ -64,6 +64,11 @@ class MqttSettings(Section):
 
 class LedgerSettings(Section):
     url: str = Field("sqlite:///veille.sqlite", description="SQLAlchemy URL: sqlite or postgresql")
+    writer_process: bool = Field(
+        False,
+        description="Write telemetry to the ledger from a process of its own, so that the "
+        "database work runs on another core than MQTT and validation (README, 'Scaling out').",
+    )
 
     @field_validator("url")
     @classmethod

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from contract.schema import Quality, Reading, SleepSettings, SleepStates
+from collector.wire import AnyReading
+from contract.schema import Quality, SleepSettings, SleepStates
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,7 @@ class Sample:
     component: str | None = None
 
     @classmethod
-    def from_reading(cls, device_id: str, r: Reading) -> Sample:
+    def from_reading(cls, device_id: str, r: AnyReading) -> Sample:
         return cls(device_id, r.ts, r.metric, r.value, r.source, r.quality, r.component)
 
 

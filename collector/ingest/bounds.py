@@ -8,14 +8,15 @@ the whole message with the field's path and the bound it broke: half a message i
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 from collector.ingest.rejection import Rejected
-from contract.schema import Status, Telemetry
+from collector.wire import AnyReading, Message
+from contract.schema import Status
 
 BOUNDS_FILE = Path(__file__).with_name("bounds.toml")
 #: Control characters (NUL included) are refused in free-text fields: they break logs and
@@ -130,7 +131,7 @@ def _texts(path: str, values: Iterable[str], b: Bounds) -> None:
         _text(f"{path}.{i}", v, b)
 
 
-def check_telemetry(msg: Telemetry, w: Window, b: Bounds) -> None:
+def check_telemetry(msg: Message, w: Window, b: Bounds) -> None:
     """Raise :class:`Rejected` at the first field outside its bounds."""
     if msg.seq > b.seq_max:
         raise Rejected("bounds", f"seq {msg.seq} is above {b.seq_max} (signed 64-bit)")
@@ -138,7 +139,8 @@ def check_telemetry(msg: Telemetry, w: Window, b: Bounds) -> None:
     _text("kind", msg.kind, b)
     # The hot path (50 readings a message): plain comparisons first, the reason only on failure.
     oldest, horizon, chars, lookup = w.oldest, w.horizon, b.string_max_chars, b.for_metric
-    for i, r in enumerate(msg.readings):
+    readings: Sequence[AnyReading] = msg.readings
+    for i, r in enumerate(readings):
         if not oldest <= r.ts <= horizon:
             _in_window(f"readings.{i}.ts", r.ts, w)
         rng = lookup(r.metric)

@@ -6,6 +6,10 @@ batches: every message of a batch (telemetry, status, rejection) in one ledger t
 then one time-series write. A message is acknowledged to the broker only after that commit,
 so a crash of the collector loses nothing the broker was told is stored.
 
+With the ledger's writes in a process of their own (:class:`collector.ledger.writer.
+LedgerWriter`), two threads share the work: one validates the next batch while the other
+waits for the writer to commit the last one, then acknowledges it.
+
 A ledger that cannot write (disk full, locked, down: ``LedgerUnavailable``) holds the batch:
 it is retried with backoff until it succeeds or the collector stops, nothing is acknowledged
 meanwhile, and the broker keeps the rest. That is said once when it starts and once when it
@@ -32,6 +36,7 @@ from collector.ingest.validate import Limits, Rejected, ValidStatus, validate
 from collector.ledger.errors import LedgerRefused, LedgerUnavailable, classify
 from collector.ledger.messages import Accepted, Rejection, StatusChange
 from collector.ledger.store import Ledger, StoreResult
+from collector.ledger.writer import LedgerWriter
 from collector.metrics import CollectorMetrics
 from collector.model import Sample
 from collector.sinks import Sink
@@ -67,7 +72,7 @@ class Ingestor:
 
     def __init__(
         self,
-        ledger: Ledger,
+        ledger: Ledger | LedgerWriter,
         metrics: CollectorMetrics,
         *,
         limits: Limits | None = None,
@@ -87,6 +92,15 @@ class Ingestor:
         self.health = LedgerHealth(metrics, retry_max_seconds)
         self._queue: queue.Queue[Raw | None] = queue.Queue(max_queue)
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
+        # a writer process: validate here while the last batch commits there
+        self._read: queue.Queue[list[_Item] | None] | None = None
+        self._committer: threading.Thread | None = None
+        if isinstance(ledger, LedgerWriter):
+            self._read = queue.Queue(1)
+            self._committer = threading.Thread(target=self._commit_run, name="ingest-commit")
+            self._committer.daemon = True
+        self._pending = 0  # messages submitted and not yet stored (or given up)
+        self._pending_lock = threading.Lock()
         self._idle = threading.Event()
         self._idle.set()
         self._stopping = threading.Event()
@@ -96,6 +110,8 @@ class Ingestor:
 
     def start(self) -> None:
         self._thread.start()
+        if self._committer is not None:
+            self._committer.start()
 
     def submit(
         self,
@@ -106,7 +122,9 @@ class Ingestor:
     ) -> None:
         """Queue one message (blocks while the queue is full: back-pressure to the broker);
         ``ack`` is called once the message is durable in the ledger."""
-        self._idle.clear()
+        with self._pending_lock:
+            self._pending += 1
+            self._idle.clear()
         self._queue.put(Raw(topic, payload, received_at or datetime.now(UTC), ack))
         self.metrics.queue_depth.set(self._queue.qsize())
 
@@ -120,8 +138,9 @@ class Ingestor:
         self._stopping.set()
         with contextlib.suppress(queue.Full):  # then it sees ``_stopping`` once drained
             self._queue.put_nowait(None)
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        for thread in (self._thread, self._committer):
+            if thread is not None and thread.is_alive():
+                thread.join(timeout)
 
     # -- worker ---------------------------------------------------------------------------
 
@@ -134,6 +153,7 @@ class Ingestor:
                     return
                 continue
             if first is None:
+                self._hand_over(None)
                 return
             batch, last = [first], False
             while len(batch) < self.batch_size:
@@ -145,16 +165,47 @@ class Ingestor:
                     last = True
                     break
                 batch.append(item)
-            if not self._store_durably(batch) or last:
+            items = [self._item(raw) for raw in batch]
+            if self._read is not None:
+                if not self._hand_over(items) or last:
+                    self._hand_over(None)
+                    return
+            elif not self._store_durably(items) or last:
                 return
             self.metrics.queue_depth.set(self._queue.qsize())
-            if self._queue.empty():
+
+    def _hand_over(self, items: list[_Item] | None) -> bool:
+        """To the committing thread; False once it has stopped."""
+        while self._read is not None and self._committer is not None:
+            try:
+                self._read.put(items, timeout=0.5)
+                return True
+            except queue.Full:
+                if not self._committer.is_alive():
+                    return False
+        return False
+
+    def _commit_run(self) -> None:
+        while self._read is not None:
+            try:
+                items = self._read.get(timeout=0.5)
+            except queue.Empty:
+                if self._stopping.is_set() and not self._thread.is_alive():
+                    return
+                continue
+            if items is None or not self._store_durably(items):
+                return
+
+    def _finished(self, messages: int) -> None:
+        with self._pending_lock:
+            self._pending -= messages
+            if self._pending <= 0:
                 self._idle.set()
 
-    def _store_durably(self, batch: Sequence[Raw]) -> bool:
-        """Commit every message of ``batch``, then acknowledge it. False if the collector
+    def _store_durably(self, items: list[_Item]) -> bool:
+        """Commit every message of ``items``, then acknowledge it. False if the collector
         stopped while the ledger was unavailable (those messages stay unacknowledged)."""
-        pending = [[self._read(raw) for raw in batch]]
+        pending = [items]
         delay = RETRY_FIRST_SECONDS
         while pending:
             part = pending.pop()
@@ -168,6 +219,7 @@ class Ingestor:
                     pending.append([self._refused(part[0], exc.reason)])
                 else:  # not even its dead letter: say so, or the broker resends it forever
                     self._lost(part[0], exc.reason)
+                    self._finished(1)
                 continue
             except LedgerUnavailable as exc:
                 pending.append(part)
@@ -179,9 +231,10 @@ class Ingestor:
             self.health.committed()
             delay = RETRY_FIRST_SECONDS
             self._done(part, result)
+            self._finished(len(part))
         return True
 
-    def _read(self, raw: Raw) -> _Item:
+    def _item(self, raw: Raw) -> _Item:
         """Validate one message; never raises (a reader's bug is a rejection with its name)."""
         try:
             valid = validate(raw.topic, raw.payload, raw.received_at, self.limits)
@@ -282,16 +335,14 @@ class Ingestor:
             self.metrics.lag.set(max(freshest, timedelta(0)).total_seconds())
         if self.sink is not None and result.samples:
             stored = [accepted[i] for i in result.stored]
-            samples = [
-                Sample.from_reading(a.message.device_id, r)
-                for a in stored
-                for r in a.message.readings
-            ]
-            samples += [s for a in stored for s in a.extra_samples]
+            readings = [(a.message.device_id, a.message.readings) for a in stored]
+            extra = [s for a in stored for s in a.extra_samples]
             try:
-                self.sink.write(samples)
+                self.sink.write_readings(readings)
+                if extra:
+                    self.sink.write(extra)
             except RuntimeError as exc:  # a closed or dead sink; the ledger has them
-                log.error("time-series sink did not take %d samples: %s", len(samples), exc)
+                log.error("time-series sink did not take %d samples: %s", result.samples, exc)
         for i in part:
             if i.raw.ack is not None:
                 i.raw.ack()

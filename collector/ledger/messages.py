@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from collector.ledger import tables as t
 from collector.model import Sample
-from contract.schema import Telemetry
+from collector.wire import Message
 
 Key = tuple[str, str, int]
 """(device_id, epoch, seq); a message without an epoch has ``""``."""
@@ -26,7 +26,7 @@ Key = tuple[str, str, int]
 class Accepted:
     """A validated telemetry message, ready to store."""
 
-    message: Telemetry
+    message: Message  # from the fast path (msgspec) or the full one (pydantic)
     site: str
     received_at: datetime
     clock_skew_seconds: float

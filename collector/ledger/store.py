@@ -41,7 +41,7 @@ from collector.ledger.reads import LedgerReads
 from collector.ledger.retention import HistoryExpired, expire_history
 from collector.ledger.tables import utc
 from collector.model import ExemptionRecord, Sample, ViolationEvent, ViolationRecord
-from contract.schema import Telemetry
+from collector.wire import Message
 
 log = logging.getLogger(__name__)
 
@@ -391,7 +391,7 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _state_row(msg: Telemetry) -> dict[str, Any]:
+def _state_row(msg: Message) -> dict[str, Any]:
     st = msg.state
     assert st is not None
     return {

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from collector.model import Sample
+from collector.wire import AnyReading
 
 
 class Sink(Protocol):
@@ -19,6 +20,10 @@ class Sink(Protocol):
 
     def write(self, batch: Sequence[Sample]) -> None:
         """Queue a batch; returns quickly, never drops silently."""
+        ...
+
+    def write_readings(self, messages: Sequence[tuple[str, Sequence[AnyReading]]]) -> None:
+        """As :meth:`write` for the samples of these (device id, readings) pairs."""
         ...
 
     def flush(self, timeout: float) -> bool:

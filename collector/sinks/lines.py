@@ -14,14 +14,16 @@ Escaping is influxdb-client's (``Point``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
 from collector.model import Sample
+from contract.schema import Quality
 
 PRECISION = WritePrecision.NS
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -68,10 +70,41 @@ def _number(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def encode(batch: Sequence[Sample], measurement: str, tags_for: TagsFor = no_tags) -> Encoded:
-    """Encode a batch; the inventory is asked once per device per batch.
+class Readable(Protocol):
+    """What a line is made of: a :class:`Sample`, or a reading with its device's id beside."""
 
-    Each series' escaped prefix (``measurement,tags field``) is built once per batch by
+    @property
+    def ts(self) -> datetime: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def quality(self) -> Quality: ...
+    @property
+    def component(self) -> str | None: ...
+
+
+def encode(batch: Sequence[Sample], measurement: str, tags_for: TagsFor = no_tags) -> Encoded:
+    """Encode a batch; the inventory is asked once per device per batch."""
+    return _encode(((s.device_id, s) for s in batch), measurement, tags_for)
+
+
+def encode_readings(
+    messages: Iterable[tuple[str, Sequence[Readable]]],
+    measurement: str,
+    tags_for: TagsFor = no_tags,
+) -> Encoded:
+    """Encode (device id, its readings) pairs: the same lines as :func:`encode` of their
+    samples, without making a :class:`Sample` of each reading first (that cost more than
+    the encoding)."""
+    return _encode(((d, r) for d, readings in messages for r in readings), measurement, tags_for)
+
+
+def _encode(points: Iterable[tuple[str, Readable]], measurement: str, tags_for: TagsFor) -> Encoded:
+    """Each series' escaped prefix (``measurement,tags field``) is built once per batch by
     influxdb-client and reused: escaping stays the library's, and the per-line cost is a format.
     """
     device_tags: dict[str, dict[str, str]] = {}
@@ -79,18 +112,18 @@ def encode(batch: Sequence[Sample], measurement: str, tags_for: TagsFor = no_tag
     stamps: dict[datetime, int] = {}
     out: list[str] = []
     skipped = 0
-    for s in batch:
+    for device_id, s in points:
         value = float(s.value)
         if not math.isfinite(value):
             skipped += 1
             continue
-        key = (s.device_id, s.source, str(s.quality), s.component, s.metric)
+        key = (device_id, s.source, str(s.quality), s.component, s.metric)
         prefix = prefixes.get(key)
         if prefix is None:
-            extra = device_tags.get(s.device_id)
+            extra = device_tags.get(device_id)
             if extra is None:
-                extra = device_tags[s.device_id] = dict(tags_for(s.device_id))
-            tags = {**extra, "device_id": s.device_id, "source": s.source, "quality": key[2]}
+                extra = device_tags[device_id] = dict(tags_for(device_id))
+            tags = {**extra, "device_id": device_id, "source": s.source, "quality": key[2]}
             if s.component:
                 tags["component"] = s.component
             probe = _line(measurement, tags, s.metric, 1.0, 0)  # "<series> <field>=1 0"

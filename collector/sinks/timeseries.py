@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 from collector.config import TimeseriesSettings
 from collector.model import Sample
-from collector.sinks.lines import TagsFor, encode, no_tags, payload
+from collector.sinks.lines import Encoded, TagsFor, encode, encode_readings, no_tags, payload
 from collector.sinks.spool import Spool, SpoolDepth
 from collector.sinks.store import LineStore, Outcome
+from collector.wire import AnyReading
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,15 @@ class TimeseriesSink:
         """Queue samples; waits only while the in-memory queue is full."""
         if self._closed:
             raise RuntimeError("timeseries sink is closed")
-        encoded = encode(batch, self._settings.measurement, self._tags_for)
+        self._queue(encode(batch, self._settings.measurement, self._tags_for))
+
+    def write_readings(self, messages: Sequence[tuple[str, Sequence[AnyReading]]]) -> None:
+        """As :meth:`write` for the samples of these (device id, readings) pairs."""
+        if self._closed:
+            raise RuntimeError("timeseries sink is closed")
+        self._queue(encode_readings(messages, self._settings.measurement, self._tags_for))
+
+    def _queue(self, encoded: Encoded) -> None:
         with self._cond:
             if encoded.skipped:
                 self._drop(encoded.skipped, f"{encoded.skipped} samples with a non-finite value")

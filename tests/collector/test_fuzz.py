@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collector.ingest.validate import Limits, Rejected, ValidStatus, ValidTelemetry, validate
-from contract.schema import Status, Telemetry
+from collector.wire import AnyReading, Message
+from contract.schema import Status
 from tests.collector.hostile_cases import NOW, TOPIC, dump, good_doc, good_message
 
 NIGHTLY = os.environ.get("VEILLE_FUZZ") == "nightly"
@@ -60,16 +61,17 @@ def _clean(text: str | None) -> bool:
     return len(text) <= limit and all(ord(c) >= 0x20 and ord(c) != 0x7F for c in text)
 
 
-def absurd(msg: Telemetry, received_at: datetime) -> list[str]:
+def absurd(msg: Message, received_at: datetime) -> list[str]:
     """Every way an accepted message breaks the bounds table (empty: nothing absurd)."""
     f = TABLE["fields"]
     low = received_at - timedelta(days=30)
     high = received_at + timedelta(minutes=5)
     found = []
+    readings: list[AnyReading] = list(msg.readings)
     if not 0 <= msg.seq <= f["seq_max"]:
         found.append("seq")
-    stamps = [("sent_at", msg.sent_at)] + [(f"ts{i}", r.ts) for i, r in enumerate(msg.readings)]
-    for i, r in enumerate(msg.readings):
+    stamps = [("sent_at", msg.sent_at)] + [(f"ts{i}", r.ts) for i, r in enumerate(readings)]
+    for i, r in enumerate(readings):
         bounds = _metric_range(r.metric)
         if bounds is None or not bounds[0] <= r.value <= bounds[1]:
             found.append(f"value {r.metric}={r.value}")

@@ -149,13 +149,15 @@ def assert_all_stored_once(
     assert dead == dead_letters
 
 
-def collector_toml(path: Path, *, port: int, ledger_url: str, client_id: str) -> int:
+def collector_toml(
+    path: Path, *, port: int, ledger_url: str, client_id: str, writer_process: bool = False
+) -> int:
     """A collector config for a process of its own; returns its /metrics port."""
     metrics = free_port()
     path.write_text(
         "[mqtt]\nembedded = false\n"
         f'port = {port}\nclient_id = "{client_id}"\n'
-        f'[ledger]\nurl = "{ledger_url}"\n'
+        f'[ledger]\nurl = "{ledger_url}"\nwriter_process = {str(writer_process).lower()}\n'
         f'[metrics]\nhost = "127.0.0.1"\nport = {metrics}\n'
         "[analysis]\ninterval_seconds = 3600\n"
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from collector.model import Sample
-from collector.sinks.lines import encode, payload, unix_ns
+from collector.sinks.lines import encode, encode_readings, payload, unix_ns
 from contract.schema import Quality
 
 TS = datetime(2024, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -59,3 +59,24 @@ def test_non_finite_values_are_counted_not_written() -> None:
     assert len(enc.lines) == 1
     assert payload(enc.lines) == (enc.lines[0] + "\n").encode()
     assert payload([]) == b""
+
+
+def test_readings_give_the_lines_of_their_samples() -> None:
+    """``encode_readings`` (the ingest path, no Sample made) writes exactly what ``encode``
+    writes for the same readings as samples, from either decoder's readings."""
+    from collector.ingest import fast
+    from collector.wire import AnyReading
+    from contract.schema import Telemetry
+    from tests.collector.hostile_cases import good_message
+
+    payload_ = good_message().to_json()
+    full = Telemetry.model_validate_json(payload_)
+    wire = fast.decode(payload_)
+    assert wire is not None
+    tags = {"pc-1": {"site": "mairie", "kind": "laptop"}}
+    for readings in (list[AnyReading](full.readings), list[AnyReading](wire.readings)):
+        samples = [Sample.from_reading("pc-1", r) for r in readings]
+        want = encode(samples, "veille", lambda d: tags[d])
+        got = encode_readings([("pc-1", readings)], "veille", lambda d: tags[d])
+        assert got == want and len(got.lines) == 2
+        assert got.lines[0].startswith("veille,") and "component=package-0" in got.lines[0]
