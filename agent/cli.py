@@ -16,10 +16,10 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from agent import __version__
-from contract.settings import ConfigError
+from contract.errors import ConfigError
 
 if TYPE_CHECKING:
-    from agent.config import AgentConfig
+    from agent.settings import AgentConfig
 
 log = logging.getLogger("agent")
 
@@ -56,7 +56,7 @@ def _once(config: AgentConfig, as_json: bool) -> int:
         part = f"[{r.component}]" if r.component else ""
         print(f"  {r.metric}{part} = {r.value:g}  ({r.source}, {r.quality.value})")
     if msg.state:
-        print(f"  state: {msg.state.model_dump_json(exclude_none=True)}")
+        print(f"  state: {msg.state.to_json().decode()}")
     return 0
 
 
@@ -121,10 +121,15 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("paho").setLevel(logging.WARNING)
-    from agent.config import load_agent_config
-
     try:
-        config = load_agent_config(args.config)
+        if args.command == "run":  # checked in a child process: no pydantic in the service
+            from agent.settings import load_run_config
+
+            config = load_run_config(args.config)
+        else:
+            from agent.config import load_agent_config
+
+            config = load_agent_config(args.config)
     except ConfigError as exc:
         print(f"veille-agent: configuration error in {exc.source}:", file=sys.stderr)
         for problem in exc.problems:

@@ -24,10 +24,10 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 
 from agent import __version__
-from agent.config import AgentMqtt
+from agent.settings import AgentMqtt
 from agent.spool import Spool
-from contract.mqtt import make_client
-from contract.schema import Reading, StateBlock, Status, Telemetry, topic, utcnow
+from contract.mqttclient import make_client
+from contract.wire import Reading, StateBlock, Status, Telemetry, topic, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 from agent.commands import CommandRunner, run_command
-from agent.config import AgentConfig
+from agent.settings import AgentConfig
 from agent.sources import SOURCES, Source
 from agent.sources.battery import BatterySource
 from agent.sources.footprint import FootprintSource

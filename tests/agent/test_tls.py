@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from agent.config import AgentMqtt, AgentTls
 from agent.spool import Spool
 from agent.transport import Publisher
-from contract.schema import Quality, Reading, utcnow
+from contract.wire import Quality, Reading, utcnow
 from loopback.servers import Server, free_port
 
 pytestmark = pytest.mark.integration

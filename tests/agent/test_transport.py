@@ -16,7 +16,7 @@ import pytest
 from agent.config import AgentMqtt
 from agent.spool import Spool
 from agent.transport import Publisher
-from contract.schema import Quality, Reading, utcnow
+from contract.wire import Quality, Reading, utcnow
 from loopback.servers import Server, free_port
 from tests.agent.mqtt_helpers import Subscriber, clear_retained
 

@@ -23,7 +23,7 @@ from agent.transport import Publisher
 from collector.app import CollectorApp
 from collector.config import CollectorConfig
 from collector.inventory import Inventory
-from contract.schema import Quality, Reading
+from contract.wire import Quality, Reading
 from tests.deploy.broker import Broker, shipped_broker
 
 pytestmark = pytest.mark.integration
