@@ -87,7 +87,6 @@ def detect_kind(sysfs_root: Path = Path("/sys")) -> str:
     return "desktop" if has_display else "server"
 
 
-
 class Secret:
     """A secret string that never shows in a repr or a log line."""
 

@@ -7,9 +7,10 @@ and the backlog is sent again from the oldest unacknowledged message, so order i
 message may at worst arrive twice (the collector drops duplicates by (device, epoch, seq)).
 A retained ``status`` says online on connect; the last will says offline if the agent
 vanishes; a graceful stop says offline itself. paho reconnects with exponential backoff
-(``reconnect_min_seconds`` doubling up to ``reconnect_max_seconds``). Works with MQTT 3.1.1
-(the default; the embedded amqtt broker) and MQTT 5 (Mosquitto, EMQX). Byte counts are
-payload bytes.
+(``reconnect_min_seconds`` doubling up to ``reconnect_max_seconds``). With a signing key
+(``[signing]``), every message, the last will included, carries its HMAC
+(:mod:`contract.signing`). Works with MQTT 3.1.1 (the default; the embedded amqtt broker)
+and MQTT 5 (Mosquitto, EMQX). Byte counts are payload bytes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from agent import __version__
 from agent.settings import AgentMqtt
 from agent.spool import Spool
 from contract.mqttclient import make_client
+from contract.signing import sign
 from contract.wire import Reading, StateBlock, Status, Telemetry, topic, utcnow
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,10 @@ class Publisher:
         device_id: str,
         spool: Spool,
         client_id: str | None = None,
+        signing_key: bytes | None = None,
     ) -> None:
         self.settings = mqtt
+        self._signing_key = signing_key
         self.site = site
         self.device_id = device_id
         self.spool = spool
@@ -62,7 +66,7 @@ class Publisher:
         self._client.max_inflight_messages_set(mqtt.max_inflight)
         self._client.will_set(
             self._status_topic,
-            Status(device_id=device_id, online=False, agent_version=__version__).to_json(),
+            self._signed(Status(device_id=device_id, online=False, agent_version=__version__)),
             qos=1,
             retain=True,
         )
@@ -85,6 +89,11 @@ class Publisher:
         self.bytes_sent_total = 0
         self.connections_total = 0
 
+    def _signed(self, message: Telemetry | Status) -> bytes:
+        """The message's JSON, signed with the device's key if it has one (contract/signing)."""
+        payload = message.to_json()
+        return payload if self._signing_key is None else sign(self._signing_key, payload)
+
     @property
     def connected(self) -> bool:
         return self._connected
@@ -104,15 +113,17 @@ class Publisher:
         """Store one message with the next ``seq``; it is sent when the broker is reachable."""
 
         def build(seq: int) -> bytes:
-            return Telemetry(
-                device_id=self.device_id,
-                seq=seq,
-                epoch=self.spool.epoch,
-                sent_at=utcnow(),
-                kind=kind,
-                readings=readings,
-                state=state,
-            ).to_json()
+            return self._signed(
+                Telemetry(
+                    device_id=self.device_id,
+                    seq=seq,
+                    epoch=self.spool.epoch,
+                    sent_at=utcnow(),
+                    kind=kind,
+                    readings=readings,
+                    state=state,
+                )
+            )
 
         seq = self.spool.append(build)
         self._wake.set()
@@ -137,9 +148,11 @@ class Publisher:
         if self._thread is not None:
             self._thread.join(timeout=5)
         if graceful and self._connected:
-            offline = Status(
-                device_id=self.device_id, online=False, ts=utcnow(), agent_version=__version__
-            ).to_json()
+            offline = self._signed(
+                Status(
+                    device_id=self.device_id, online=False, ts=utcnow(), agent_version=__version__
+                )
+            )
             info = self._client.publish(self._status_topic, offline, qos=1, retain=True)
             self.bytes_sent_total += len(offline)
             with contextlib.suppress(RuntimeError, ValueError):
@@ -163,9 +176,9 @@ class Publisher:
                 "broker %s:%s refused the agent: %s", self.settings.host, self.settings.port, reason
             )
             return
-        online = Status(
-            device_id=self.device_id, online=True, ts=utcnow(), agent_version=__version__
-        ).to_json()
+        online = self._signed(
+            Status(device_id=self.device_id, online=True, ts=utcnow(), agent_version=__version__)
+        )
         with self._send_lock:
             client.drop_out_messages()  # the spool resends them, in order
             self._rejected_mids.clear()

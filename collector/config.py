@@ -54,6 +54,12 @@ class MqttSettings(Section):
     max_payload_bytes: int = Field(1_048_576, ge=1024)
     max_clock_skew_seconds: float = Field(300.0, gt=0)
     max_backlog_days: float = Field(30.0, gt=0)
+    signing_keys_dir: Path | None = Field(
+        None,
+        description="One <device_id>.key per device that signs its messages (HMAC; README, "
+        "'No one speaks for another device'); such a device's unsigned or wrongly signed "
+        "messages are dead letters. Unset: no device signs.",
+    )
 
     @model_validator(mode="after")
     def _shared_needs_v5(self) -> MqttSettings:

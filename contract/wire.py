@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 SCHEMA_VERSION: Literal[1] = 1
 TOPIC_ROOT = "veille/v1"
@@ -78,8 +78,20 @@ def _opt_iso(ts: datetime | None) -> str | None:
     return None if ts is None else iso(ts)
 
 
+class _Wire:
+    """``to_json`` for every block: its ``to_wire`` document as pydantic would write it."""
+
+    __slots__ = ()
+
+    def to_wire(self) -> dict[str, JsonValue]:
+        raise NotImplementedError
+
+    def to_json(self) -> bytes:
+        return dumps(self.to_wire())
+
+
 @dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(_Wire):
     """One measured or estimated value, in SI units (:class:`contract.schema.Reading`)."""
 
     ts: datetime
@@ -103,7 +115,7 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True)
-class SleepSettings:
+class SleepSettings(_Wire):
     """Configured timeouts, in seconds; 0 means never; None: not known on this OS."""
 
     sleep_ac_seconds: int | None = None
@@ -125,7 +137,7 @@ class SleepSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class SleepStates:
+class SleepStates(_Wire):
     """The sleep states this machine offers, and the OS's reasons for the others."""
 
     available: list[SleepStateName] = field(default_factory=list)
@@ -148,7 +160,7 @@ class SleepStates:
 
 
 @dataclass(frozen=True, slots=True)
-class SleptInterval:
+class SleptInterval(_Wire):
     """A sleep the agent detected after resuming."""
 
     start: datetime
@@ -159,7 +171,7 @@ class SleptInterval:
 
 
 @dataclass(frozen=True, slots=True)
-class StateBlock:
+class StateBlock(_Wire):
     """What the sleep policy needs to know (:class:`contract.schema.StateBlock`)."""
 
     power_state: PowerState
@@ -194,12 +206,9 @@ class StateBlock:
             }
         )
 
-    def to_json(self) -> bytes:
-        return dumps(self.to_wire())
-
 
 @dataclass(frozen=True, slots=True)
-class Telemetry:
+class Telemetry(_Wire):
     """One message on ``veille/v1/<site>/<device_id>/telemetry``."""
 
     device_id: str
@@ -228,19 +237,16 @@ class Telemetry:
             }
         )
 
-    def to_json(self) -> bytes:
-        """Serialise with the wire field names (``schema``, not ``schema_version``)."""
-        return dumps(self.to_wire())
-
 
 @dataclass(frozen=True, slots=True)
-class Status:
+class Status(_Wire):
     """The retained message on ``veille/v1/<site>/<device_id>/status`` (also the last will)."""
 
     device_id: str
     online: bool
     ts: datetime | None = None
     agent_version: str | None = None
+    signature: str | None = None
     schema_version: Literal[1] = SCHEMA_VERSION
 
     def to_wire(self) -> dict[str, JsonValue]:
@@ -251,11 +257,61 @@ class Status:
                 "online": self.online,
                 "ts": _opt_iso(self.ts),
                 "agent_version": self.agent_version,
+                "signature": self.signature,
             }
         )
 
-    def to_json(self) -> bytes:
-        return dumps(self.to_wire())
+
+def _ts(value: object) -> datetime:
+    return datetime.fromisoformat(str(value))
+
+
+def _opt_ts(value: object) -> datetime | None:
+    return None if value is None else _ts(value)
+
+
+def _state_from(doc: dict[str, Any]) -> StateBlock:
+    settings, states = doc.get("sleep_settings"), doc.get("sleep_states")
+    return StateBlock(
+        power_state=PowerState(doc["power_state"]),
+        ts=_opt_ts(doc.get("ts")),
+        idle_seconds=doc.get("idle_seconds"),
+        boot_time=_opt_ts(doc.get("boot_time")),
+        on_battery=doc.get("on_battery"),
+        sleep_settings=None if settings is None else SleepSettings(**settings),
+        sleep_blockers=list(doc.get("sleep_blockers", [])),
+        sleep_blockers_known=doc.get("sleep_blockers_known"),
+        sleep_states=None if states is None else SleepStates(**states),
+        slept=[SleptInterval(_ts(i["start"]), _ts(i["end"])) for i in doc.get("slept", [])],
+    )
+
+
+def telemetry_from_json(payload: bytes) -> Telemetry:
+    """Read back a message written by :meth:`Telemetry.to_json` (or by the schema's own
+    ``to_json``: the demo's simulated fleet hands its messages to the agent's publisher this
+    way). Trusted input only: nothing is validated here."""
+    doc = json.loads(payload)
+    state = doc.get("state")
+    return Telemetry(
+        device_id=doc["device_id"],
+        seq=doc["seq"],
+        sent_at=_ts(doc["sent_at"]),
+        epoch=doc.get("epoch"),
+        kind=doc.get("kind"),
+        readings=[
+            Reading(
+                ts=_ts(r["ts"]),
+                metric=r["metric"],
+                value=r["value"],
+                source=r["source"],
+                quality=Quality(r["quality"]),
+                component=r.get("component"),
+            )
+            for r in doc.get("readings", [])
+        ],
+        state=None if state is None else _state_from(state),
+        signature=doc.get("signature"),
+    )
 
 
 def dumps(doc: dict[str, JsonValue]) -> bytes:

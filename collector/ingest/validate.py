@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from collector.ingest.bounds import Bounds, Window, check_status, check_telemetry, default_bounds
 from collector.ingest.rejection import Rejected
+from collector.ingest.signature import DeviceKeys, check_signature
 from contract.schema import IDENT_PATTERN, SCHEMA_VERSION, Status, Telemetry, parse_topic
 
 __all__ = ["Limits", "Rejected", "ValidStatus", "ValidTelemetry", "validate"]
@@ -37,6 +38,7 @@ class Limits:
     max_clock_skew: timedelta = timedelta(minutes=5)
     max_backlog: timedelta = timedelta(days=30)
     bounds: Bounds = field(default_factory=default_bounds)
+    signing_keys: DeviceKeys | None = None  # devices that sign (collector/ingest/signature.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ def _validate(
     for part, value in (("site", site), ("device_id", device_id)):
         if not _IDENT.fullmatch(value):
             raise Rejected("topic", f"{part} {value[:130]!r} in the topic is not {IDENT_PATTERN}")
+    check_signature(device_id, payload, limits.signing_keys)
     window = Window(
         received_at, received_at - limits.max_backlog, received_at + limits.max_clock_skew
     )

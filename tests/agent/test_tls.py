@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from agent.config import AgentMqtt, AgentTls
+from agent.settings import Secret
 from agent.spool import Spool
 from agent.transport import Publisher
 from contract.wire import Quality, Reading, utcnow
@@ -72,7 +72,7 @@ def _settings(port: int, d: Path, *, client_cert: bool, password: str) -> AgentM
         host="127.0.0.1",
         port=port,
         username="pc-0042",
-        password=SecretStr(password),
+        password=Secret(password),
         tls=tls,
         reconnect_max_seconds=2,
     )

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,10 +46,10 @@ def _reading(value: float) -> list[Reading]:
     ]
 
 
-def _publisher(port: int, spool: Spool, device: str, **mqtt: object) -> Publisher:
+def _publisher(port: int, spool: Spool, device: str, **mqtt: Any) -> Publisher:
     settings = AgentMqtt(
         host="127.0.0.1", port=port, reconnect_min_seconds=1, reconnect_max_seconds=2, **mqtt
-    )  # type: ignore[arg-type]
+    )
     return Publisher(settings, site="test", device_id=device, spool=spool)
 
 
