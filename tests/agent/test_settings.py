@@ -18,11 +18,12 @@ from agent import config as checked
 from agent import settings as plain
 from agent.settings import config_from_json, load_run_config
 from contract.errors import ConfigError
+from contract.mqtt import TlsSettings
 
 PAIRS: list[tuple[type[Any], type[BaseModel]]] = [
     (plain.AgentConfig, checked.AgentSettings),
     (plain.AgentMqtt, checked.MqttSection),
-    (plain.AgentTls, checked.TlsSettings),
+    (plain.AgentTls, TlsSettings),
     (plain.SpoolSettings, checked.SpoolSection),
     (plain.AgentMetrics, checked.MetricsSection),
     (plain.PowerProfile, checked.ProfileSection),
