@@ -33,6 +33,18 @@ from contract.wire import Reading, StateBlock, Status, Telemetry, topic, utcnow
 
 log = logging.getLogger(__name__)
 
+IDLE_WAKE_SECONDS = 30.0
+"""The sender thread's wake-up when nothing is in flight: every event that gives it work (a
+submit, a connection, a disconnection, an acknowledgement) wakes it at once; this is only a
+safety net. Each wake reads the spool in a write transaction, so once a second cost the
+agent most of its CPU (bench/README.md, "Agent footprint")."""
+
+NETWORK_LOOP_SECONDS = 10.0
+"""paho's network thread wakes this often when the socket is quiet (paho's default: 1 s). A
+publish from another thread wakes it at once (paho's socket pair); keep-alive pings are due
+every ``mqtt.keepalive`` (at least 5 s; 60 by default) and the broker allows one and a half,
+so the wake-up is at most half the keep-alive."""
+
 
 class Publisher:
     """Sends the spool's messages to the broker and keeps the device's status topic."""
@@ -103,7 +115,11 @@ class Publisher:
         self._client.connect_async(
             self.settings.host, self.settings.port, keepalive=self.settings.keepalive
         )
-        self._client.loop_start()
+        # paho's loop_start, with a longer quiet wake-up than its loop_forever's 1 s default
+        client = self._client
+        quiet = min(NETWORK_LOOP_SECONDS, self.settings.keepalive / 2)
+        client._thread_main = lambda: _network_loop(client, quiet)  # type: ignore[method-assign]
+        client.loop_start()
         self._thread = threading.Thread(target=self._run, name="veille-sender", daemon=True)
         self._thread.start()
 
@@ -209,7 +225,7 @@ class Publisher:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            self._wake.wait(timeout=0.05 if self._inflight else 1.0)
+            self._wake.wait(timeout=0.05 if self._inflight else IDLE_WAKE_SECONDS)
             self._wake.clear()
             try:
                 self._pump()
@@ -256,3 +272,11 @@ class Publisher:
                 self._inflight.append((seq, info))
                 self._last_sent = seq
                 self.bytes_sent_total += len(payload)
+
+
+def _network_loop(client: paho.Client, quiet_seconds: float) -> None:
+    """What paho's ``loop_start`` thread runs, waking every ``quiet_seconds`` when quiet."""
+    try:
+        client.loop_forever(timeout=quiet_seconds, retry_first_connection=True)
+    finally:
+        client._thread = None

@@ -172,3 +172,35 @@ def test_outage_every_reading_arrives_once_in_order(mosquitto: Server, tmp_path:
     assert spool.dropped_total == {"overflow": 0, "expired": 0, "rejected": 0}
     pub.stop()
     sub.close()
+
+
+class CountingSpool(Spool):
+    """The real spool, counting how often the sender reads it."""
+
+    peeks = 0
+
+    def peek(self, after: int | None, limit: int) -> list[tuple[int, bytes]]:
+        self.peeks += 1
+        return super().peek(after, limit)
+
+
+def test_an_idle_agent_leaves_its_spool_alone(mosquitto: Server) -> None:
+    """Nothing to send: the sender sleeps until something happens (each read of the spool is a
+    write transaction; once a second was most of the agent's CPU), and still sends at once."""
+    device = _device()
+    sub = Subscriber(mosquitto.port, f"veille/v1/test/{device}/telemetry")
+    spool = CountingSpool(":memory:", max_messages=100, max_age_seconds=3600)
+    pub = _publisher(mosquitto.port, spool, device)
+    pub.start()
+    try:
+        pub.submit(_reading(1))
+        assert pub.drain(10)
+        settled = spool.peeks
+        time.sleep(3)
+        assert spool.peeks == settled  # idle and connected: no read at all
+        started = time.monotonic()
+        pub.submit(_reading(2))
+        assert sub.wait_for(2) == [0, 1]
+        assert time.monotonic() - started < 2  # woken by the submit, not by a timer
+    finally:
+        pub.stop()
