@@ -46,7 +46,7 @@ from collector.sim.glpi_out import import_from_glpi, plan_lines
 from collector.sim.real_agent import publish_raw, start_real_agent
 from collector.sim.violator import scenario as violator_scenario
 from collector.sim.violator import with_violator
-from contract import wire
+from contract import wire_read
 from contract.schema import Reading, StateBlock, Telemetry
 
 HISTORY = timedelta(days=7)
@@ -298,7 +298,7 @@ class _AgentSubmitter:
             device_id=self.publisher.device_id, seq=0, sent_at=sent_at, readings=readings,
             state=state,
         )  # fmt: skip
-        msg = wire.telemetry_from_json(doc.to_json())
+        msg = wire_read.telemetry_from_json(doc.to_json())
         return self.publisher.submit(msg.readings, msg.state, kind)
 
 

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from contract import schema, signing, wire
+from contract import schema, signing, wire, wire_read
 
 PAIRS: list[tuple[type[Any], type[BaseModel]]] = [
     (wire.Reading, schema.Reading),
@@ -137,7 +137,7 @@ def test_agent_messages_validate_and_dump_to_the_same_bytes(message: wire.Teleme
     parsed = schema.Telemetry.model_validate_json(payload)
     assert parsed.to_json() == payload
     # and back: the schema's bytes read into the agent's dataclasses give the same bytes
-    assert wire.telemetry_from_json(parsed.to_json()).to_json() == payload
+    assert wire_read.telemetry_from_json(parsed.to_json()).to_json() == payload
 
 
 @pytest.mark.parametrize(
