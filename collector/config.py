@@ -507,6 +507,10 @@ def load_config(path: Path | None = None) -> CollectorConfig:
     if extra is not None and not extra.is_absolute():
         snmp = cfg.snmp.model_copy(update={"extra_profiles": path.parent / extra})
         cfg = cfg.model_copy(update={"snmp": snmp})
+    keys = cfg.mqtt.signing_keys_dir
+    if keys is not None and not keys.is_absolute():
+        mqtt = cfg.mqtt.model_copy(update={"signing_keys_dir": path.parent / keys})
+        cfg = cfg.model_copy(update={"mqtt": mqtt})
     if cfg.glpi.mapping is not None and not cfg.glpi.mapping.is_absolute():
         glpi = cfg.glpi.model_copy(update={"mapping": path.parent / cfg.glpi.mapping})
         cfg = cfg.model_copy(update={"glpi": glpi})

@@ -169,3 +169,11 @@ def test_status_and_last_will_are_signed_by_the_agent() -> None:
     assert json.loads(payload)["signature"].startswith("hmac-sha256:")
     will = publisher._client._will_payload  # what the broker publishes if the agent vanishes
     signing.verify(KEY, bytes(will))
+
+
+def test_keys_dir_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    from collector.config import load_config
+
+    (tmp_path / "collector.toml").write_text('[mqtt]\nsigning_keys_dir = "keys"\n')
+    cfg = load_config(tmp_path / "collector.toml")
+    assert cfg.mqtt.signing_keys_dir == tmp_path / "keys"
