@@ -20,6 +20,7 @@ from agent.transport import Publisher
 from collector.ingest.signature import DeviceKeys
 from contract import signing, wire
 from loopback.servers import Server
+from tests.agent.mqtt_helpers import clear_retained
 from tests.faults.helpers import in_process_collector, wait_for
 
 pytestmark = pytest.mark.integration
@@ -116,6 +117,7 @@ def test_forged_messages_are_dead_letters_and_the_genuine_are_stored(
     finally:
         genuine.stop()
         app.stop()
+        clear_retained(mosquitto.port, f"veille/v1/{SITE}/#")  # the broker is shared by tests
 
     values = sorted(
         s.value for s in app.ledger.samples_for(signed, now - timedelta(1), now + timedelta(1))
