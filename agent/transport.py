@@ -43,7 +43,8 @@ NETWORK_LOOP_SECONDS = 10.0
 """paho's network thread wakes this often when the socket is quiet (paho's default: 1 s). A
 publish from another thread wakes it at once (paho's socket pair); keep-alive pings are due
 every ``mqtt.keepalive`` (at least 5 s; 60 by default) and the broker allows one and a half,
-so the wake-up is at most half the keep-alive."""
+so the wake-up is at most a quarter of the keep-alive (a ping is then at most a quarter
+late)."""
 
 
 class Publisher:
@@ -117,7 +118,7 @@ class Publisher:
         )
         # paho's loop_start, with a longer quiet wake-up than its loop_forever's 1 s default
         client = self._client
-        quiet = min(NETWORK_LOOP_SECONDS, self.settings.keepalive / 2)
+        quiet = min(NETWORK_LOOP_SECONDS, self.settings.keepalive / 4)
         client._thread_main = lambda: _network_loop(client, quiet)  # type: ignore[method-assign]
         client.loop_start()
         self._thread = threading.Thread(target=self._run, name="veille-sender", daemon=True)

@@ -204,3 +204,19 @@ def test_an_idle_agent_leaves_its_spool_alone(mosquitto: Server) -> None:
         assert time.monotonic() - started < 2  # woken by the submit, not by a timer
     finally:
         pub.stop()
+
+
+def test_a_short_keepalive_keeps_the_connection_while_idle(mosquitto: Server) -> None:
+    """paho's network thread wakes rarely when quiet, but often enough for the pings: with the
+    shortest keep-alive (5 s; Mosquitto cuts a client silent for 7.5 s) an idle agent stays
+    connected."""
+    spool = Spool(":memory:", max_messages=100, max_age_seconds=3600)
+    pub = _publisher(mosquitto.port, spool, _device(), keepalive=5)
+    pub.start()
+    try:
+        pub.submit(_reading(1))
+        assert pub.drain(10)
+        time.sleep(20)  # a 15 s wake-up, regardless of the keep-alive, reconnects here
+        assert pub.connected and pub.connections_total == 1
+    finally:
+        pub.stop()
