@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from collector.ingest.rejection import Rejected
+from contract.errors import ConfigError
 from contract.signing import SignatureError, verify
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,11 @@ class DeviceKeys:
         self._checked = 0.0
         self._lock = threading.Lock()
         if directory is not None:
+            if self._stamp_now() is None or not directory.is_dir():
+                # at start-up, not silently "no device signs": that would accept forgeries
+                raise ConfigError(
+                    "mqtt.signing_keys_dir", [f"{directory}: not a readable directory"]
+                )
             self._reload()
 
     @classmethod

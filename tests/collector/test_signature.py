@@ -179,3 +179,10 @@ def test_keys_dir_is_relative_to_the_config_file(tmp_path: Path) -> None:
     (tmp_path / "collector.toml").write_text('[mqtt]\nsigning_keys_dir = "keys"\n')
     cfg = load_config(tmp_path / "collector.toml")
     assert cfg.mqtt.signing_keys_dir == tmp_path / "keys"
+
+
+def test_a_missing_keys_dir_stops_the_start(tmp_path: Path) -> None:
+    from contract.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not a readable directory"):
+        DeviceKeys(tmp_path / "nowhere")
