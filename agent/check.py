@@ -7,12 +7,13 @@ at least one power reading (measured or estimated) is available.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from collections.abc import Callable
 from typing import TextIO
 
 from agent.commands import CommandRunner, run_command
-from agent.config import AgentConfig
+from agent.settings import AgentConfig
 from agent.sources import SourceUnavailable
 from agent.state.reader import Guarded, HostState
 from agent.wiring import build_power_sources, build_state, default_source_names
@@ -47,7 +48,7 @@ def run_check(
     state = state or build_state(config, run)
     block = state.read()
     names = sorted(set(default_source_names(config)) | set(config.sources or []))
-    probe_config = config.model_copy(update={"sources": names})
+    probe_config = dataclasses.replace(config, sources=names)
     sources = build_power_sources(probe_config, lambda: None, run)
     out.write(f"device_id {config.device_id}  site {config.site}  kind {config.kind}\n")
     working = 0

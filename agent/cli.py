@@ -16,10 +16,11 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from agent import __version__
-from contract.settings import ConfigError
+from contract.errors import ConfigError
 
 if TYPE_CHECKING:
-    from agent.config import AgentConfig
+    from agent.settings import AgentConfig
+    from contract.wire import Reading, StateBlock
 
 log = logging.getLogger("agent")
 
@@ -56,8 +57,22 @@ def _once(config: AgentConfig, as_json: bool) -> int:
         part = f"[{r.component}]" if r.component else ""
         print(f"  {r.metric}{part} = {r.value:g}  ({r.source}, {r.quality.value})")
     if msg.state:
-        print(f"  state: {msg.state.model_dump_json(exclude_none=True)}")
+        print(f"  state: {msg.state.to_json().decode()}")
     return 0
+
+
+def _settle() -> None:
+    """After the first round, when every lazy import is done: move what start-up made out of
+    the garbage collector's sight (``gc.freeze``: it is never garbage, and scanning it every
+    round costs CPU), and say at debug level which packages the service holds (the footprint
+    test reads this line: pydantic must not be among them)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    if log.isEnabledFor(logging.DEBUG):
+        top = sorted({name.partition(".")[0] for name in list(sys.modules)})
+        log.debug("loaded packages: %s", " ".join(top))
 
 
 def _run(config: AgentConfig) -> int:
@@ -77,12 +92,17 @@ def _run(config: AgentConfig) -> int:
         metrics = MetricsServer(config.metrics.host, config.metrics.port)
         log.info("serving /metrics on %s:%s", metrics.host, metrics.port)
     state = build_state(config)
+    settled = threading.Event()
+
+    def on_collect(readings: list[Reading], block: StateBlock) -> None:
+        if metrics:
+            metrics.update(readings, block)
+        if not settled.is_set():
+            settled.set()
+            _settle()
+
     agent = Agent(
-        config,
-        build_sources(config, state, publisher),
-        state,
-        publisher,
-        on_collect=metrics.update if metrics else None,
+        config, build_sources(config, state, publisher), state, publisher, on_collect=on_collect
     )
     stop = threading.Event()
 
@@ -121,10 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("paho").setLevel(logging.WARNING)
-    from agent.config import load_agent_config
-
     try:
-        config = load_agent_config(args.config)
+        if args.command == "run":  # checked in a child process: no pydantic in the service
+            from agent.settings import load_run_config
+
+            config = load_run_config(args.config)
+        else:
+            from agent.config import load_agent_config
+
+            config = load_agent_config(args.config)
     except ConfigError as exc:
         print(f"veille-agent: configuration error in {exc.source}:", file=sys.stderr)
         for problem in exc.problems:

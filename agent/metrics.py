@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from contract.schema import Reading, StateBlock
+from contract.wire import Reading, StateBlock
 
 
 class LastReadings:

@@ -14,12 +14,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from agent.config import AgentConfig
+from agent.settings import AgentConfig
 from agent.sources import FALLBACK, Source, SourceUnavailable
 from agent.spool import SpoolError
 from agent.state.reader import StateReader
 from agent.transport import Publisher
-from contract.schema import Quality, Reading, StateBlock, Telemetry, utcnow
+from contract.wire import Quality, Reading, StateBlock, Telemetry, utcnow
 
 log = logging.getLogger(__name__)
 

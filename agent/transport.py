@@ -7,9 +7,10 @@ and the backlog is sent again from the oldest unacknowledged message, so order i
 message may at worst arrive twice (the collector drops duplicates by (device, epoch, seq)).
 A retained ``status`` says online on connect; the last will says offline if the agent
 vanishes; a graceful stop says offline itself. paho reconnects with exponential backoff
-(``reconnect_min_seconds`` doubling up to ``reconnect_max_seconds``). Works with MQTT 3.1.1
-(the default; the embedded amqtt broker) and MQTT 5 (Mosquitto, EMQX). Byte counts are
-payload bytes.
+(``reconnect_min_seconds`` doubling up to ``reconnect_max_seconds``). With a signing key
+(``[signing]``), every message, the last will included, carries its HMAC
+(:mod:`contract.signing`). Works with MQTT 3.1.1 (the default; the embedded amqtt broker)
+and MQTT 5 (Mosquitto, EMQX). Byte counts are payload bytes.
 """
 
 from __future__ import annotations
@@ -24,12 +25,26 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import MQTTErrorCode
 
 from agent import __version__
-from agent.config import AgentMqtt
+from agent.settings import AgentMqtt
 from agent.spool import Spool
-from contract.mqtt import make_client
-from contract.schema import Reading, StateBlock, Status, Telemetry, topic, utcnow
+from contract.mqttclient import make_client
+from contract.signing import sign
+from contract.wire import Reading, StateBlock, Status, Telemetry, topic, utcnow
 
 log = logging.getLogger(__name__)
+
+IDLE_WAKE_SECONDS = 30.0
+"""The sender thread's wake-up when nothing is in flight: every event that gives it work (a
+submit, a connection, a disconnection, an acknowledgement) wakes it at once; this is only a
+safety net. Each wake reads the spool in a write transaction, so once a second cost the
+agent most of its CPU (bench/README.md, "Agent footprint")."""
+
+NETWORK_LOOP_SECONDS = 10.0
+"""paho's network thread wakes this often when the socket is quiet (paho's default: 1 s). A
+publish from another thread wakes it at once (paho's socket pair); keep-alive pings are due
+every ``mqtt.keepalive`` (at least 5 s; 60 by default) and the broker allows one and a half,
+so the wake-up is at most a quarter of the keep-alive (a ping is then at most a quarter
+late)."""
 
 
 class Publisher:
@@ -43,8 +58,10 @@ class Publisher:
         device_id: str,
         spool: Spool,
         client_id: str | None = None,
+        signing_key: bytes | None = None,
     ) -> None:
         self.settings = mqtt
+        self._signing_key = signing_key
         self.site = site
         self.device_id = device_id
         self.spool = spool
@@ -62,7 +79,7 @@ class Publisher:
         self._client.max_inflight_messages_set(mqtt.max_inflight)
         self._client.will_set(
             self._status_topic,
-            Status(device_id=device_id, online=False, agent_version=__version__).to_json(),
+            self._signed(Status(device_id=device_id, online=False, agent_version=__version__)),
             qos=1,
             retain=True,
         )
@@ -85,6 +102,11 @@ class Publisher:
         self.bytes_sent_total = 0
         self.connections_total = 0
 
+    def _signed(self, message: Telemetry | Status) -> bytes:
+        """The message's JSON, signed with the device's key if it has one (contract/signing)."""
+        payload = message.to_json()
+        return payload if self._signing_key is None else sign(self._signing_key, payload)
+
     @property
     def connected(self) -> bool:
         return self._connected
@@ -94,7 +116,11 @@ class Publisher:
         self._client.connect_async(
             self.settings.host, self.settings.port, keepalive=self.settings.keepalive
         )
-        self._client.loop_start()
+        # paho's loop_start, with a longer quiet wake-up than its loop_forever's 1 s default
+        client = self._client
+        quiet = min(NETWORK_LOOP_SECONDS, self.settings.keepalive / 4)
+        client._thread_main = lambda: _network_loop(client, quiet)  # type: ignore[method-assign]
+        client.loop_start()
         self._thread = threading.Thread(target=self._run, name="veille-sender", daemon=True)
         self._thread.start()
 
@@ -104,15 +130,17 @@ class Publisher:
         """Store one message with the next ``seq``; it is sent when the broker is reachable."""
 
         def build(seq: int) -> bytes:
-            return Telemetry(
-                device_id=self.device_id,
-                seq=seq,
-                epoch=self.spool.epoch,
-                sent_at=utcnow(),
-                kind=kind,
-                readings=readings,
-                state=state,
-            ).to_json()
+            return self._signed(
+                Telemetry(
+                    device_id=self.device_id,
+                    seq=seq,
+                    epoch=self.spool.epoch,
+                    sent_at=utcnow(),
+                    kind=kind,
+                    readings=readings,
+                    state=state,
+                )
+            )
 
         seq = self.spool.append(build)
         self._wake.set()
@@ -137,9 +165,11 @@ class Publisher:
         if self._thread is not None:
             self._thread.join(timeout=5)
         if graceful and self._connected:
-            offline = Status(
-                device_id=self.device_id, online=False, ts=utcnow(), agent_version=__version__
-            ).to_json()
+            offline = self._signed(
+                Status(
+                    device_id=self.device_id, online=False, ts=utcnow(), agent_version=__version__
+                )
+            )
             info = self._client.publish(self._status_topic, offline, qos=1, retain=True)
             self.bytes_sent_total += len(offline)
             with contextlib.suppress(RuntimeError, ValueError):
@@ -163,9 +193,9 @@ class Publisher:
                 "broker %s:%s refused the agent: %s", self.settings.host, self.settings.port, reason
             )
             return
-        online = Status(
-            device_id=self.device_id, online=True, ts=utcnow(), agent_version=__version__
-        ).to_json()
+        online = self._signed(
+            Status(device_id=self.device_id, online=True, ts=utcnow(), agent_version=__version__)
+        )
         with self._send_lock:
             client.drop_out_messages()  # the spool resends them, in order
             self._rejected_mids.clear()
@@ -196,7 +226,7 @@ class Publisher:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            self._wake.wait(timeout=0.05 if self._inflight else 1.0)
+            self._wake.wait(timeout=0.05 if self._inflight else IDLE_WAKE_SECONDS)
             self._wake.clear()
             try:
                 self._pump()
@@ -243,3 +273,11 @@ class Publisher:
                 self._inflight.append((seq, info))
                 self._last_sent = seq
                 self.bytes_sent_total += len(payload)
+
+
+def _network_loop(client: paho.Client, quiet_seconds: float) -> None:
+    """What paho's ``loop_start`` thread runs, waking every ``quiet_seconds`` when quiet."""
+    try:
+        client.loop_forever(timeout=quiet_seconds, retry_first_connection=True)
+    finally:
+        client._thread = None

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Mapping
 
 from agent.commands import CommandRunner, run_command
-from agent.config import AgentConfig
+from agent.settings import AgentConfig
 from agent.sources import SOURCES, Source
 from agent.sources.battery import BatterySource
 from agent.sources.footprint import FootprintSource
@@ -96,4 +96,11 @@ def build_publisher(config: AgentConfig) -> Publisher:
         max_messages=config.spool.max_messages,
         max_age_seconds=config.spool.max_age_days * 86400,
     )
-    return Publisher(config.mqtt, site=config.site, device_id=config.device_id, spool=spool)
+    key = config.signing.key
+    return Publisher(
+        config.mqtt,
+        site=config.site,
+        device_id=config.device_id,
+        spool=spool,
+        signing_key=key.get_secret_value().encode() if key is not None else None,
+    )

@@ -2,13 +2,14 @@
 
 Starts a Mosquitto on a free 127.0.0.1 port, the agent at its default interval (60 s)
 publishing to it, and prometheus-node-exporter bound to 127.0.0.1 and scraped once a minute
-(as Prometheus would). Samples both processes every 5 s for N minutes and reports resident
-memory (RSS, and USS: memory that is the process's alone) and CPU time per hour (the
-commands a process runs included), steady
+(as Prometheus would). The agent talks TLS to the broker, its production setting
+(``--plain`` for a plain TCP listener; a throw-away CA made with openssl). Samples both
+processes every 5 s for N minutes and reports resident memory (RSS, and USS: memory that is
+the process's alone) and CPU time per hour (the commands a process runs included), steady
 state (the first 10 s of start-up excluded, and given apart). Writes
-``bench/results/agent_footprint.json``. Aim for the agent: < 30 MB RSS, < 0.1 % of a core.
+``bench/results/agent_footprint.json``. Aim for the agent: < 30 MB RSS, < 0.05 % of a core.
 
-    python bench/agent_footprint.py [minutes]      # default 2
+    python bench/agent_footprint.py [minutes] [--plain]     # default 2, TLS
 
 Installs the Debian package prometheus-node-exporter if missing (apt-get, its service kept
 from starting), which needs root.
@@ -42,7 +43,7 @@ RESULTS = ROOT / "bench" / "results" / "agent_footprint.json"
 WARMUP_SECONDS = 10.0
 SAMPLE_SECONDS = 5.0
 AIM_RSS_BYTES = 30e6
-AIM_CORE_PERCENT = 0.1
+AIM_CORE_PERCENT = 0.05
 
 
 def node_exporter_binary() -> str:
@@ -103,14 +104,37 @@ class Sampler:
             "steady_span_seconds": round(span, 1),
             "cpu_seconds_per_hour": round(cpu / span * 3600, 2) if span else None,
             "core_percent": round(cpu / span * 100, 4) if span else None,
+            "timeline": [  # (seconds since start, CPU seconds, RSS bytes): where it goes
+                (round(s[0] - started, 1), round(s[1], 3), s[2]) for s in self.samples
+            ],
         }
 
 
-def count_messages(port: int, topic: str, counter: list[int], stop: threading.Event) -> None:
+def make_pki(d: Path) -> None:
+    """A throw-away CA and a server certificate for 127.0.0.1 (openssl)."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            "/CN=bench CA", "-keyout", "ca.key", "-out", "ca.pem")  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=server",
+            "-keyout", "server.key", "-out", "server.csr")  # fmt: skip
+    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "server.ext",
+            "-out", "server.pem")  # fmt: skip
+
+
+def count_messages(
+    port: int, topic: str, counter: list[int], stop: threading.Event, ca: Path | None
+) -> None:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-counter")
+    if ca is not None:
+        client.tls_set(ca_certs=str(ca))
     client.on_connect = lambda c, *a: c.subscribe(topic, qos=1)
     client.on_message = lambda *a: counter.__setitem__(0, counter[0] + 1)
     client.connect("127.0.0.1", port)
@@ -123,6 +147,7 @@ def count_messages(port: int, topic: str, counter: list[int], stop: threading.Ev
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("minutes", nargs="?", type=float, default=2.0)
+    parser.add_argument("--plain", action="store_true", help="no TLS to the broker")
     args = parser.parse_args(argv)
     exporter = node_exporter_binary()
     mosquitto = shutil.which("mosquitto", path="/usr/sbin:/usr/bin") or "mosquitto"
@@ -132,12 +157,20 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="veille-bench-") as tmp:
         work = Path(tmp)
         mqtt_port, exporter_port = free_port(), free_port()
+        ca = None if args.plain else work / "ca.pem"
+        tls_conf = tls_toml = ""
+        if ca is not None:
+            make_pki(work)
+            tls_conf = f"cafile {ca}\ncertfile {work}/server.pem\nkeyfile {work}/server.key\n"
+            if os.geteuid() == 0:  # else mosquitto becomes "mosquitto", who cannot read them
+                tls_conf += "user root\n"
+            tls_toml = f'[mqtt.tls]\nca_file = "{ca}"\n'
         (work / "mosquitto.conf").write_text(
-            f"listener {mqtt_port} 127.0.0.1\nallow_anonymous true\nlog_dest none\n"
+            f"listener {mqtt_port} 127.0.0.1\nallow_anonymous true\nlog_dest none\n{tls_conf}"
         )
         (work / "agent.toml").write_text(
             f'device_id = "bench-agent"\nsite = "bench"\n[mqtt]\nport = {mqtt_port}\n'
-            f'[spool]\npath = "{work / "spool.sqlite"}"\n'
+            f'{tls_toml}[spool]\npath = "{work / "spool.sqlite"}"\n'
         )
         log = (work / "agent.log").open("wb")
         try:
@@ -146,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             received = [0]
             counter = threading.Thread(
                 target=count_messages,
-                args=(mqtt_port, "veille/v1/bench/+/telemetry", received, stop),
+                args=(mqtt_port, "veille/v1/bench/+/telemetry", received, stop, ca),
                 daemon=True,
             )
             counter.start()
@@ -192,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                     "cpus": psutil.cpu_count(),
                 },
                 "agent_interval_seconds": 60,
+                "agent_tls": ca is not None,
                 "node_exporter_scrape_seconds": 60,
                 "messages_received": received[0],
                 "processes": {s.name: s.report(started) for s in samplers},

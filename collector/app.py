@@ -24,6 +24,7 @@ from collector.broker import EmbeddedBroker
 from collector.config import CollectorConfig, SnmpTarget, load_config
 from collector.ingest.mqtt import MqttIngest
 from collector.ingest.pipeline import Ingestor
+from collector.ingest.signature import DeviceKeys
 from collector.ingest.validate import Limits
 from collector.inventory import Inventory, load_inventory
 from collector.ledger import Ledger
@@ -111,6 +112,9 @@ class CollectorApp:
                 max_payload_bytes=cfg.mqtt.max_payload_bytes,
                 max_clock_skew=timedelta(seconds=cfg.mqtt.max_clock_skew_seconds),
                 max_backlog=timedelta(days=cfg.mqtt.max_backlog_days),
+                signing_keys=(
+                    DeviceKeys(cfg.mqtt.signing_keys_dir) if cfg.mqtt.signing_keys_dir else None
+                ),
             ),
         )
         self.ingestor.start()

@@ -54,6 +54,12 @@ class MqttSettings(Section):
     max_payload_bytes: int = Field(1_048_576, ge=1024)
     max_clock_skew_seconds: float = Field(300.0, gt=0)
     max_backlog_days: float = Field(30.0, gt=0)
+    signing_keys_dir: Path | None = Field(
+        None,
+        description="One <device_id>.key per device that signs its messages (HMAC; README, "
+        "'No one speaks for another device'); such a device's unsigned or wrongly signed "
+        "messages are dead letters. Unset: no device signs.",
+    )
 
     @model_validator(mode="after")
     def _shared_needs_v5(self) -> MqttSettings:
@@ -506,6 +512,10 @@ def load_config(path: Path | None = None) -> CollectorConfig:
     if extra is not None and not extra.is_absolute():
         snmp = cfg.snmp.model_copy(update={"extra_profiles": path.parent / extra})
         cfg = cfg.model_copy(update={"snmp": snmp})
+    keys = cfg.mqtt.signing_keys_dir
+    if keys is not None and not keys.is_absolute():
+        mqtt = cfg.mqtt.model_copy(update={"signing_keys_dir": path.parent / keys})
+        cfg = cfg.model_copy(update={"mqtt": mqtt})
     if cfg.glpi.mapping is not None and not cfg.glpi.mapping.is_absolute():
         glpi = cfg.glpi.model_copy(update={"mapping": path.parent / cfg.glpi.mapping})
         cfg = cfg.model_copy(update={"glpi": glpi})

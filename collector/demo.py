@@ -46,6 +46,8 @@ from collector.sim.glpi_out import import_from_glpi, plan_lines
 from collector.sim.real_agent import publish_raw, start_real_agent
 from collector.sim.violator import scenario as violator_scenario
 from collector.sim.violator import with_violator
+from contract import wire_read
+from contract.schema import Reading, StateBlock, Telemetry
 
 HISTORY = timedelta(days=7)
 
@@ -178,7 +180,7 @@ def run_demo(
         for dev in fleet.agents():
             spool = Spool(":memory:", max_messages=100_000, max_age_seconds=30 * 86400)
             publishers[dev.id] = Publisher(mqtt, site=dev.site, device_id=dev.id, spool=spool)
-        total = publish_history(fleet, publishers, now - replay, now)
+        total = publish_history(fleet, _on_agent_wire(publishers), now - replay, now)
         progress.detail(
             f"{total} messages queued in {len(publishers)} agents' spools; "
             "agents reconnect and send them in order"
@@ -281,6 +283,29 @@ def _wait_drained(
         p.drain(5)
 
 
+class _AgentSubmitter:
+    """A simulated device's messages (the schema's models) handed to the agent's publisher,
+    which takes the agent's own dataclasses (contract/wire.py): through their JSON."""
+
+    def __init__(self, publisher: Publisher) -> None:
+        self.publisher = publisher
+
+    def submit(
+        self, readings: list[Reading], state: StateBlock | None = None, kind: str | None = None
+    ) -> int:
+        sent_at = readings[0].ts if readings else datetime.now(UTC)
+        doc = Telemetry(
+            device_id=self.publisher.device_id, seq=0, sent_at=sent_at, readings=readings,
+            state=state,
+        )  # fmt: skip
+        msg = wire_read.telemetry_from_json(doc.to_json())
+        return self.publisher.submit(msg.readings, msg.state, kind)
+
+
+def _on_agent_wire(publishers: dict[str, Publisher]) -> dict[str, _AgentSubmitter]:
+    return {device: _AgentSubmitter(p) for device, p in publishers.items()}
+
+
 def _live(
     fleet: Fleet,
     dc: SimDatacentre,
@@ -293,8 +318,9 @@ def _live(
     while time.monotonic() < end:
         now = datetime.now(UTC)
         dc.tick(now)
+        submitters = _on_agent_wire(publishers)
         for msg in live(fleet, now):
-            publishers[msg.device_id].submit(msg.readings, msg.state, msg.kind)
+            submitters[msg.device_id].submit(msg.readings, msg.state, msg.kind)
         if progress:
             progress.detail(f"live: {max(0.0, end - time.monotonic()):4.0f} s left", end="\r")
         time.sleep(min(tick, max(0.0, end - time.monotonic())))

@@ -8,10 +8,9 @@ one entry here. Power figures are watts, each with the public source it comes fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
-
-from pydantic import AfterValidator
+from typing import Annotated, Any, Literal
 
 PueRole = Literal["it", "facility", "reuse", "none"]
 """``it``: IT load (PDU outlet side, UPS output, server input). ``facility``: a meter of the
@@ -227,8 +226,21 @@ def _snmp_kind(kind: str) -> str:
     return _among(kind, names(snmp=True), " for SNMP")
 
 
-AgentKind = Annotated[str, AfterValidator(_agent_kind)]
+class _AfterValidator:
+    """pydantic's ``AfterValidator``, without importing pydantic until a model uses it (the
+    agent's running process reads this table and never imports pydantic)."""
+
+    def __init__(self, check: Callable[[str], str]) -> None:
+        self.check = check
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+
+AgentKind = Annotated[str, _AfterValidator(_agent_kind)]
 """A kind an agent runs on (``agent=True``), checked when a config is read."""
 
-SnmpKind = Annotated[str, AfterValidator(_snmp_kind)]
+SnmpKind = Annotated[str, _AfterValidator(_snmp_kind)]
 """A kind the collector polls over SNMP (``snmp=True``), checked when a profile is read."""

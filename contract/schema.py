@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from contract.signing import SIGNATURE_PATTERN
+
 SCHEMA_VERSION = 1
 TOPIC_ROOT = "veille/v1"
 
@@ -217,6 +219,12 @@ class Telemetry(_Frozen):
     kind: str | None = Field(default=None, max_length=32, description="desktop, laptop, server…")
     readings: list[Reading] = Field(default_factory=list, max_length=10_000)
     state: StateBlock | None = None
+    signature: str | None = Field(
+        default=None,
+        pattern=SIGNATURE_PATTERN,
+        description="Optional HMAC of the message by the device's key, always the last field "
+        "(contract/signing.py); checked by collectors that hold a key for the device.",
+    )
 
     @property
     def observed_at(self) -> datetime:
@@ -241,6 +249,7 @@ class Status(_Frozen):
     online: bool
     ts: AwareDatetime | None = None
     agent_version: str | None = None
+    signature: str | None = Field(default=None, pattern=SIGNATURE_PATTERN)
 
     def to_json(self) -> bytes:
         return self.model_dump_json(by_alias=True, exclude_none=True).encode()

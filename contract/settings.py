@@ -15,16 +15,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from contract.errors import ConfigError as ConfigError  # re-exported: its old home
+
 ENV_PREFIX = "VEILLE_"
-
-
-class ConfigError(Exception):
-    """A configuration file or value is wrong. ``problems`` lists 'key: reason' strings."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__(f"{source}: " + "; ".join(problems))
 
 
 class Section(BaseModel):

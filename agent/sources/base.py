@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from contract.schema import Quality, Reading
+from contract.wire import Quality, Reading
 
 
 class Source(Protocol):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.sources.base import SourceUnavailable, reading
-from contract.schema import Quality, Reading, utcnow
+from contract.wire import Quality, Reading, utcnow
 
 NAME = "battery"
 

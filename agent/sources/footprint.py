@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Mapping
 
 from agent.sources.base import reading
-from contract.schema import Quality, Reading, utcnow
+from contract.wire import Quality, Reading, utcnow
 
 NAME = "self"
 

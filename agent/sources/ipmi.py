@@ -14,7 +14,7 @@ from pathlib import Path
 
 from agent.commands import CommandError, CommandRunner, run_command
 from agent.sources.base import SourceUnavailable, reading
-from contract.schema import Quality, Reading, utcnow
+from contract.wire import Quality, Reading, utcnow
 
 NAME = "ipmi"
 COMMAND = ("ipmitool", "dcmi", "power", "reading")

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agent.config import PowerProfile
+from agent.settings import PowerProfile
 from agent.sources.base import reading
 from agent.sources.profiles import KindProfile, profile_for
-from contract.schema import Quality, Reading, utcnow
+from contract.wire import Quality, Reading, utcnow
 
 NAME = "model"
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from agent.sources.base import SourceUnavailable, reading
 from contract.counters import Step, counter_delta
-from contract.schema import Quality, Reading, utcnow
 from contract.scopes import AGENT_COUNTER_SCOPES
+from contract.wire import Quality, Reading, utcnow
 
 NAME = "rapl"
 #: RAPL zones (package, DRAM, platform) each measure a part of the machine, never all of it:

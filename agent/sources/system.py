@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from agent.sources.base import reading
-from contract.schema import Quality, Reading, utcnow
+from contract.wire import Quality, Reading, utcnow
 
 NAME = "os"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from contract.schema import SleepSettings
+from contract.wire import SleepSettings
 
 SLEEP_ACTIONS = frozenset(
     {"suspend", "hibernate", "hybrid-sleep", "suspend-then-hibernate", "poweroff", "halt"}

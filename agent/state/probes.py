@@ -18,7 +18,7 @@ from agent.sources.system import boot_datetime
 from agent.state import linux, sleepstates, windows
 from agent.state.reader import Guarded, HostState
 from agent.state.sleepdetect import SleepDetector
-from contract.schema import SleepSettings
+from contract.wire import SleepSettings
 
 LOGINCTL_IDLE = ("loginctl", "show-session", "-p", "IdleHint", "-p", "IdleSinceHint")
 BUSCTL_IDLE = (

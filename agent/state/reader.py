@@ -21,7 +21,7 @@ from typing import Generic, Protocol, TypeVar
 
 from agent.commands import CommandError
 from agent.state.sleepdetect import SleepDetector
-from contract.schema import PowerState, SleepSettings, SleepStates, StateBlock
+from contract.wire import PowerState, SleepSettings, SleepStates, StateBlock
 
 log = logging.getLogger(__name__)
 

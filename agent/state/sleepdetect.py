@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from contract.schema import SleptInterval, utcnow
+from contract.wire import SleptInterval, utcnow
 
 Clocks = Callable[[], tuple[float, float]]
 """(seconds counting sleep, seconds not counting it), same origin."""

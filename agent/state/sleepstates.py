@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from agent.state.text import readable_text
-from contract.schema import SleepStateName, SleepStates
+from contract.wire import SleepStateName, SleepStates
 
 #: Labels of ``powercfg /a`` by state, in the languages seen; add a language here.
 LABELS: dict[SleepStateName, tuple[str, ...]] = {

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.state.text import readable_text
-from contract.schema import SleepSettings
+from contract.wire import SleepSettings
 
 SUB_SLEEP = "238c9fa8-0aad-41ed-83f4-97be242c8f20"
 STANDBYIDLE = "29f6c1db-86da-48c5-9fdb-f2b67b1f44da"

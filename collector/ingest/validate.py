@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from collector.ingest import fast
 from collector.ingest.bounds import Bounds, Window, check_status, check_telemetry, default_bounds
 from collector.ingest.rejection import Rejected
+from collector.ingest.signature import DeviceKeys, check_signature
 from collector.wire import Message
 from contract.schema import IDENT_PATTERN, SCHEMA_VERSION, Status, Telemetry, parse_topic
 
@@ -44,6 +45,7 @@ class Limits:
     #: read agents' payloads with :mod:`collector.ingest.fast` first (same verdicts; False
     #: for the tests that compare both paths)
     fast_path: bool = True
+    signing_keys: DeviceKeys | None = None  # devices that sign (collector/ingest/signature.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,7 @@ def _validate(
     for part, value in (("site", site), ("device_id", device_id)):
         if not _IDENT.fullmatch(value):
             raise Rejected("topic", f"{part} {value[:130]!r} in the topic is not {IDENT_PATTERN}")
+    check_signature(device_id, payload, limits.signing_keys)
     window = Window(
         received_at, received_at - limits.max_backlog, received_at + limits.max_clock_skew
     )

@@ -22,8 +22,11 @@ def test_example_config_loads_commented_and_uncommented(tmp_path: Path) -> None:
             line = line[2:]
         lines.append(line)
     active = tmp_path / "agent.toml"
-    active.write_text("\n".join(lines) + "\n")
+    key = tmp_path / "signing.key"  # the documented key_file, read at start-up, must exist
+    key.write_text("0123456789abcdef0123456789abcdef\n")
+    active.write_text("\n".join(lines).replace("/etc/veille/signing.key", str(key)) + "\n")
     config = load_agent_config(active)
+    assert config.signing.key is not None and len(config.signing.key.get_secret_value()) == 32
     assert config.mqtt.tls is not None and config.mqtt.tls.cert_file is not None
     assert config.profile.display_watts == 25.0
     assert config.sources == ["rapl", "battery", "model"]

@@ -232,7 +232,7 @@ def test_windows_probe_sends_unknown_blockers_when_output_is_empty(tmp_path: Pat
     assert block.blockers_unknown
     assert state.blockers.last_error is not None  # type: ignore[attr-defined]
     assert "empty output" in state.blockers.last_error  # type: ignore[attr-defined]
-    assert b'"sleep_blockers_known":false' in block.model_dump_json().encode()
+    assert b'"sleep_blockers_known":false' in block.to_json()
 
 
 def test_linux_probe_blockers_unknown_when_systemd_inhibit_fails(tmp_path: Path) -> None:

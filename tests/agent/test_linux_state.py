@@ -18,7 +18,7 @@ from agent.state.probes import (
     linux_state,
     read_logind_conf,
 )
-from contract.schema import PowerState
+from contract.wire import PowerState
 from tests.agent.conftest import AGENT_FIXTURES, fixture_text
 
 NOW = datetime.fromtimestamp(1767638400 + 1500, UTC)

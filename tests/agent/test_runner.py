@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from agent.sources.model import ModelSource
 from agent.sources.rapl import RaplSource
 from agent.spool import Spool
 from agent.transport import Publisher
-from contract.schema import PowerState, Quality, Reading, StateBlock
+from contract.wire import PowerState, Quality, Reading, StateBlock
 from loopback.servers import free_port
 from tests.agent.conftest import copy_sysfs, fixture_text
 
@@ -80,10 +81,10 @@ def test_model_runs_beside_rapl_which_measures_only_parts(tmp_path: Path) -> Non
 def test_run_forever_submits_each_interval_until_stopped(tmp_path: Path) -> None:
     from agent.runner import Agent
 
-    config = _config(tmp_path).model_copy(update={"interval_seconds": 0.2})
+    config = dataclasses.replace(_config(tmp_path), interval_seconds=0.2)
     spool = Spool(":memory:", max_messages=100, max_age_seconds=60)
     publisher = Publisher(
-        config.mqtt.model_copy(update={"port": free_port()}),
+        dataclasses.replace(config.mqtt, port=free_port()),
         site="t",
         device_id="pc-1",
         spool=spool,

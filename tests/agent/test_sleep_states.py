@@ -9,7 +9,8 @@ import pytest
 from agent.commands import recorded
 from agent.state import sleepstates
 from agent.state.probes import POWERCFG_AVAILABLE, linux_state, windows_state
-from contract.schema import SleepStates, StateBlock
+from contract import schema
+from contract.wire import SleepStates
 from tests.agent.conftest import copy_sysfs, fixture_text
 
 
@@ -119,18 +120,18 @@ def test_state_block_carries_sleep_states(tmp_path: Path) -> None:
     run = recorded({POWERCFG_AVAILABLE: fixture_text("windows/powercfg_a_win10_en_s3.txt")})
     block = windows_state(run, details=False, idle_dir=tmp_path).read()
     assert block.sleep_states is not None and block.sleep_states.available == ["s3"]
-    again = StateBlock.model_validate_json(block.model_dump_json())
-    assert again.sleep_states == block.sleep_states
+    again = schema.StateBlock.model_validate_json(block.to_json())
+    assert again.sleep_states is not None and again.sleep_states.available == ["s3"]
     root = copy_sysfs("power_s2idle", tmp_path / "sys")
     linux_block = linux_state(recorded({}), details=False, sysfs_root=root).read()
     assert linux_block.sleep_states == SleepStates(available=["suspend_to_idle"])
 
 
 def test_older_agents_state_block_still_validates() -> None:
-    old = StateBlock.model_validate({"power_state": "idle", "sleep_blockers": []})
+    old = schema.StateBlock.model_validate({"power_state": "idle", "sleep_blockers": []})
     assert old.sleep_states is None and old.sleep_blockers_known is None
     assert not old.blockers_unknown
     with pytest.raises(ValueError, match="must be empty"):
-        StateBlock.model_validate(
+        schema.StateBlock.model_validate(
             {"power_state": "idle", "sleep_blockers": ["x"], "sleep_blockers_known": False}
         )

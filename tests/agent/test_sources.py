@@ -16,7 +16,7 @@ from agent.sources.ipmi import COMMAND, IpmiSource, parse_dcmi_power_reading
 from agent.sources.model import CpuMeter, ModelSource
 from agent.sources.rapl import RaplSource
 from agent.sources.system import SystemSource
-from contract.schema import Quality, Reading
+from contract.wire import Quality, Reading
 from tests.agent.conftest import AGENT_FIXTURES, copy_sysfs, fixture_text
 
 

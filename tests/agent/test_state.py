@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from agent.commands import CommandError
 from agent.state.reader import Guarded, HostState, display_on_from_state
 from agent.state.sleepdetect import SleepDetector, linux_clocks
-from contract.schema import PowerState, SleepSettings, StateBlock
+from contract.wire import PowerState, SleepSettings, StateBlock
 
 T0 = datetime(2026, 1, 5, 19, 0, tzinfo=UTC)
 
@@ -110,8 +111,8 @@ def test_display_state_from_idle_and_timeout() -> None:
     settings = SleepSettings(display_ac_seconds=600, display_battery_seconds=120)
     block = StateBlock(power_state=PowerState.IDLE, idle_seconds=300, sleep_settings=settings)
     assert display_on_from_state(block) is True
-    on_battery = block.model_copy(update={"on_battery": True})
+    on_battery = dataclasses.replace(block, on_battery=True)
     assert display_on_from_state(on_battery) is False
-    never = block.model_copy(update={"sleep_settings": SleepSettings(display_ac_seconds=0)})
+    never = dataclasses.replace(block, sleep_settings=SleepSettings(display_ac_seconds=0))
     assert display_on_from_state(never) is True
     assert display_on_from_state(None) is None

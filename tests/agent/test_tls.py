@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as paho
 import pytest
-from pydantic import SecretStr
+from paho.mqtt.enums import CallbackAPIVersion
 
 from agent.config import AgentMqtt, AgentTls
+from agent.settings import Secret
 from agent.spool import Spool
 from agent.transport import Publisher
-from contract.schema import Quality, Reading, utcnow
+from contract import schema, signing
+from contract.wire import Quality, Reading, utcnow
 from loopback.servers import Server, free_port
 
 pytestmark = pytest.mark.integration
@@ -72,7 +79,7 @@ def _settings(port: int, d: Path, *, client_cert: bool, password: str) -> AgentM
         host="127.0.0.1",
         port=port,
         username="pc-0042",
-        password=SecretStr(password),
+        password=Secret(password),
         tls=tls,
         reconnect_max_seconds=2,
     )
@@ -118,3 +125,62 @@ def test_tls_refusals_keep_messages_spooled(
     time.sleep(1.5)
     assert not pub.connected and len(spool) == 1
     pub.stop(graceful=False)
+
+
+def _subscriber(server: Server, d: Path, topic: str) -> tuple[paho.Client, list[bytes]]:
+    got: list[bytes] = []
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"sub-{uuid.uuid4().hex[:6]}")
+    client.username_pw_set("pc-0042", "s3cret")
+    client.tls_set(
+        ca_certs=str(d / "ca.pem"), certfile=str(d / "client.pem"), keyfile=str(d / "client.key")
+    )
+    client.on_connect = lambda c, *a: c.subscribe(topic, qos=1)
+    client.on_message = lambda c, u, msg: got.append(bytes(msg.payload))
+    client.connect("127.0.0.1", server.port)
+    client.loop_start()
+    return client, got
+
+
+def test_run_over_tls_holds_no_pydantic(tls_broker: tuple[Server, Path], tmp_path: Path) -> None:
+    """``veille-agent run`` as a process, in its production setting (TLS, client certificate,
+    password, signing key): it sends signed messages, and neither its modules nor its memory
+    map hold pydantic (the footprint aim, bench/README.md)."""
+    server, d = tls_broker
+    device = f"pc-fp-{uuid.uuid4().hex[:6]}"
+    key = "f00tpr1nt-signing-key-0001"
+    (tmp_path / "agent.toml").write_text(
+        f'device_id = "{device}"\nsite = "fp"\n[mqtt]\nport = {server.port}\n'
+        f'username = "pc-0042"\n[mqtt.tls]\nca_file = "{d}/ca.pem"\n'
+        f'cert_file = "{d}/client.pem"\nkey_file = "{d}/client.key"\n'
+        f'[spool]\npath = "{tmp_path}/spool.sqlite"\n'
+    )
+    client, got = _subscriber(server, d, f"veille/v1/fp/{device}/telemetry")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
+    env.update(VEILLE_MQTT__PASSWORD="s3cret", VEILLE_SIGNING__KEY=key)
+    agent_bin = Path(sys.executable).parent / "veille-agent"
+    proc = subprocess.Popen(
+        [str(agent_bin), "run", "-v", "-c", str(tmp_path / "agent.toml")],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not got and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert got, "no telemetry from the agent"
+        maps = Path(f"/proc/{proc.pid}/maps").read_text()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        client.disconnect()
+        client.loop_stop()
+    signing.verify(key.encode(), got[0])  # signed with the device's key
+    assert schema.Telemetry.model_validate_json(got[0]).device_id == device
+    (line,) = [x for x in err.splitlines() if "loaded packages:" in x]
+    packages = set(line.split("loaded packages:")[1].split())
+    assert {"paho", "ssl", "psutil", "agent", "contract"} <= packages  # the list is real
+    assert not {"pydantic", "pydantic_core", "pydantic_settings"} & packages
+    assert "_ssl" in maps and "pydantic" not in maps
+    assert "pydantic_core" in Path("/proc/self/maps").read_text()  # where it is, it shows
+    assert "s3cret" not in err and key not in err

@@ -10,13 +10,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agent.config import AgentMqtt
 from agent.spool import Spool
 from agent.transport import Publisher
-from contract.schema import Quality, Reading, utcnow
+from contract.wire import Quality, Reading, utcnow
 from loopback.servers import Server, free_port
 from tests.agent.mqtt_helpers import Subscriber, clear_retained
 
@@ -45,10 +46,10 @@ def _reading(value: float) -> list[Reading]:
     ]
 
 
-def _publisher(port: int, spool: Spool, device: str, **mqtt: object) -> Publisher:
+def _publisher(port: int, spool: Spool, device: str, **mqtt: Any) -> Publisher:
     settings = AgentMqtt(
         host="127.0.0.1", port=port, reconnect_min_seconds=1, reconnect_max_seconds=2, **mqtt
-    )  # type: ignore[arg-type]
+    )
     return Publisher(settings, site="test", device_id=device, spool=spool)
 
 
@@ -171,3 +172,51 @@ def test_outage_every_reading_arrives_once_in_order(mosquitto: Server, tmp_path:
     assert spool.dropped_total == {"overflow": 0, "expired": 0, "rejected": 0}
     pub.stop()
     sub.close()
+
+
+class CountingSpool(Spool):
+    """The real spool, counting how often the sender reads it."""
+
+    peeks = 0
+
+    def peek(self, after: int | None, limit: int) -> list[tuple[int, bytes]]:
+        self.peeks += 1
+        return super().peek(after, limit)
+
+
+def test_an_idle_agent_leaves_its_spool_alone(mosquitto: Server) -> None:
+    """Nothing to send: the sender sleeps until something happens (each read of the spool is a
+    write transaction; once a second was most of the agent's CPU), and still sends at once."""
+    device = _device()
+    sub = Subscriber(mosquitto.port, f"veille/v1/test/{device}/telemetry")
+    spool = CountingSpool(":memory:", max_messages=100, max_age_seconds=3600)
+    pub = _publisher(mosquitto.port, spool, device)
+    pub.start()
+    try:
+        pub.submit(_reading(1))
+        assert pub.drain(10)
+        settled = spool.peeks
+        time.sleep(3)
+        assert spool.peeks == settled  # idle and connected: no read at all
+        started = time.monotonic()
+        pub.submit(_reading(2))
+        assert sub.wait_for(2) == [0, 1]
+        assert time.monotonic() - started < 2  # woken by the submit, not by a timer
+    finally:
+        pub.stop()
+
+
+def test_a_short_keepalive_keeps_the_connection_while_idle(mosquitto: Server) -> None:
+    """paho's network thread wakes rarely when quiet, but often enough for the pings: with the
+    shortest keep-alive (5 s; Mosquitto cuts a client silent for 7.5 s) an idle agent stays
+    connected."""
+    spool = Spool(":memory:", max_messages=100, max_age_seconds=3600)
+    pub = _publisher(mosquitto.port, spool, _device(), keepalive=5)
+    pub.start()
+    try:
+        pub.submit(_reading(1))
+        assert pub.drain(10)
+        time.sleep(20)  # a 15 s wake-up, regardless of the keep-alive, reconnects here
+        assert pub.connected and pub.connections_total == 1
+    finally:
+        pub.stop()

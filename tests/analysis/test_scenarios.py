@@ -187,13 +187,15 @@ AGENT_4H = '{"power_state": "idle", "sleep_settings": {"sleep_ac_seconds": 14400
 
 def _recorded_fr_settings() -> SleepSettings:
     user = windows.parse_reg_query(fixture_text("windows/reg_query_desktop_screensaver_on.txt"))
-    return windows.sleep_settings_from_powercfg(
+    agent_side = windows.sleep_settings_from_powercfg(
         fixture_text("windows/powercfg_q_win11_fr.txt"), windows.screensaver_enabled(user)
     )
+    return SleepSettings.model_validate_json(agent_side.to_json())  # through the wire
 
 
 def _states(name: str) -> SleepStates:
-    return sleepstates.parse_powercfg_available(fixture_text(f"windows/{name}"))
+    agent_side = sleepstates.parse_powercfg_available(fixture_text(f"windows/{name}"))
+    return SleepStates.model_validate_json(agent_side.to_json())  # through the wire
 
 
 CONFIG = {
@@ -217,7 +219,7 @@ CONFIG = {
     ),
     "a virtual machine that cannot sleep": (
         SleepSettings(sleep_ac_seconds=900, screensaver_enabled=False),
-        sleepstates.parse_sys_power(""),
+        SleepStates.model_validate_json(sleepstates.parse_sys_power("").to_json()),
         {"sleep_timeout": "compliant", "screensaver": "compliant", "cannot_sleep": "violation"},
         "no sleep state available (available: none)",
     ),

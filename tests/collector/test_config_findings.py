@@ -18,7 +18,7 @@ from collector.ledger import Ledger
 from collector.ledger.migrate import alembic_config
 from collector.ledger.store import Accepted
 from collector.model import ExemptionRecord
-from contract.schema import PowerState, SleepSettings, StateBlock, Telemetry
+from contract.schema import PowerState, SleepSettings, SleepStates, StateBlock, Telemetry
 from tests.agent.conftest import fixture_text
 
 AT = datetime(2026, 11, 17, 20, 0, tzinfo=UTC)
@@ -39,11 +39,15 @@ def test_migration_0011_adds_sleep_states(ledger: Ledger) -> None:
 
 def test_recorded_windows_machine_through_the_ledger(ledger: Ledger) -> None:
     user = windows.parse_reg_query(fixture_text("windows/reg_query_desktop_screensaver_on.txt"))
-    settings = windows.sleep_settings_from_powercfg(
-        fixture_text("windows/powercfg_q_win11_fr.txt"), windows.screensaver_enabled(user)
+    settings = SleepSettings.model_validate_json(  # the agent's, through the wire
+        windows.sleep_settings_from_powercfg(
+            fixture_text("windows/powercfg_q_win11_fr.txt"), windows.screensaver_enabled(user)
+        ).to_json()
     )
-    states = sleepstates.parse_powercfg_available(
-        fixture_text("windows/powercfg_a_win11_fr_s0.txt")
+    states = SleepStates.model_validate_json(
+        sleepstates.parse_powercfg_available(
+            fixture_text("windows/powercfg_a_win11_fr_s0.txt")
+        ).to_json()
     )
     block = StateBlock(power_state=PowerState.IDLE, sleep_settings=settings, sleep_states=states)
     msg = Telemetry(device_id="pc-fr", seq=1, sent_at=AT, state=block)

@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 
 from agent.config import AgentMqtt, AgentTls
+from agent.settings import Secret
 from agent.spool import Spool
 from agent.transport import Publisher
 from collector.app import CollectorApp
 from collector.config import CollectorConfig
 from collector.inventory import Inventory
-from contract.schema import Quality, Reading
+from contract.wire import Quality, Reading
 from tests.deploy.broker import Broker, shipped_broker
 
 pytestmark = pytest.mark.integration
@@ -43,7 +44,7 @@ def agent(broker: Broker, account: str, device_id: str, tmp: Path) -> Publisher:
         host="127.0.0.1",
         port=broker.password_port,
         username=account,
-        password=broker.password_of(account),  # type: ignore[arg-type]
+        password=Secret(broker.password_of(account)),
         tls=AgentTls(ca_file=broker.etc / "ca.crt"),
         protocol="5",
     )

@@ -24,7 +24,7 @@ import pytest
 from agent.config import AgentMqtt
 from agent.spool import Spool
 from agent.transport import Publisher as AgentPublisher
-from contract.schema import Quality, Reading, topic
+from contract.wire import Quality, Reading, topic
 from loopback.servers import Server, free_port, mosquitto
 from tests.faults.helpers import (
     SITE,

@@ -19,7 +19,7 @@ import pytest
 from agent.config import AgentMqtt
 from agent.spool import Spool
 from agent.transport import Publisher as AgentPublisher
-from contract.schema import Quality, Reading
+from contract.wire import Quality, Reading
 from loopback.servers import Server, mosquitto
 from tests.faults.helpers import (
     SITE,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import AgentConfig
+from agent.config import load_agent_config
 from agent.sources.profiles import profile_for
 from collector.analysis.pue import category_of
 from collector.config import CollectorConfig
@@ -17,6 +17,7 @@ from collector.inventory import Device
 from collector.jobs import policy_group_for
 from collector.snmp.profiles import PROFILES_DIR, Profile
 from contract import kinds
+from contract.errors import ConfigError
 from contract.kinds import KINDS, Kind, KindProfile
 from contract.schema import SleptInterval
 
@@ -63,10 +64,10 @@ def test_a_new_kind_is_one_entry() -> None:
     )
     assert sample.value == 0.7
     # the agent runs on it with its power profile; the collector polls the other over SNMP
-    assert AgentConfig(kind="badge_terminal").kind == "badge_terminal"
+    assert load_agent_config(None, kind="badge_terminal").kind == "badge_terminal"
     assert profile_for("badge_terminal").idle_watts == 9.0
-    with pytest.raises(ValueError, match="unknown kind 'rack_meter' for an agent"):
-        AgentConfig(kind="rack_meter")
+    with pytest.raises(ConfigError, match="unknown kind 'rack_meter' for an agent"):
+        load_agent_config(None, kind="rack_meter")
     profile = tomllib.loads((PROFILES_DIR / "ups_mib.toml").read_text(encoding="utf-8"))
     assert Profile.model_validate({**profile, "kind": "rack_meter"}).kind == "rack_meter"
     with pytest.raises(ValueError, match="for SNMP"):
