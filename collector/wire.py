@@ -45,6 +45,7 @@ class WireTelemetry:
     epoch: str | None = None
     kind: str | None = None
     schema_version: int = 1
+    signature: str | None = None
 
     @property
     def observed_at(self) -> datetime:

@@ -80,6 +80,7 @@ class _Envelope(
     kind: str | None = None
     readings: list[WireReading] = msgspec.field(default_factory=list)
     state: msgspec.Raw = _NULL
+    signature: str | None = None
 
 
 class _Stamp(msgspec.Struct):
@@ -122,6 +123,7 @@ _METRICS = _Known(_pattern(Reading, "metric"), _int(Reading, "metric", "max_leng
 _SOURCES = _Known(_pattern(Reading, "source"), _int(Reading, "source", "max_length"))
 _DEVICES = _Known(_pattern(Telemetry, "device_id"), 10_000, size=200_000)  # pattern caps it
 _EPOCHS = _Known(_pattern(Telemetry, "epoch"), 10_000, size=200_000)
+_SIGNATURE = _pattern(Telemetry, "signature")
 _UNITS: set[str] = set()  # metric names known to end with a unit
 
 
@@ -150,7 +152,15 @@ def decode(payload: bytes) -> WireTelemetry | None:
         except (ValidationError, ValueError, RecursionError):
             return None
     return WireTelemetry(
-        env.device_id, env.seq, env.sent_at, readings, state, env.epoch, env.kind, env.version
+        env.device_id,
+        env.seq,
+        env.sent_at,
+        readings,
+        state,
+        env.epoch,
+        env.kind,
+        env.version,
+        env.signature,
     )
 
 
@@ -172,6 +182,7 @@ def _envelope_ok(env: _Envelope) -> bool:
         and _SEQ_MIN <= env.seq <= _SEQ_MAX
         and (env.epoch is None or _EPOCHS.ok(env.epoch))
         and (env.kind is None or len(env.kind) <= _KIND_CHARS)
+        and (env.signature is None or _SIGNATURE.fullmatch(env.signature) is not None)
     )
 
 
