@@ -79,6 +79,10 @@ def _in_gaps(row: HourlyEnergy, gaps: cv.Intervals) -> float:
     return kwh
 
 
+#: A meter's intervals when it has data for the whole hour: then no gap is left to fill.
+_WHOLE_HOUR: cv.Intervals = ((0.0, cv.HOUR_SECONDS),)
+
+
 def counted(row: HourlyEnergy, meters: Iterable[HourlyEnergy | None]) -> Counted:
     """The part of ``row`` that no meter above counts (``meters``: their rows for the same
     hour, None where a meter has no row)."""
@@ -87,6 +91,8 @@ def counted(row: HourlyEnergy, meters: Iterable[HourlyEnergy | None]) -> Counted
         return Counted(row.kwh, row.measured_kwh, row.estimated_kwh)
     if row.covered is None or row.slot_kwh is None or any(m.covered is None for m in above):
         unmetered = share = max(0.0, 1.0 - max(m.coverage for m in above))
+    elif any(m.covered == _WHOLE_HOUR for m in above):  # the usual case, decided at once
+        return Counted(0.0, 0.0, 0.0, 0.0)
     else:
         gaps = cv.complement(cv.merge(i for m in above for i in m.covered or ()))
         if not gaps:  # the meters cover the whole hour: nothing of the row counts

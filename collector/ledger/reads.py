@@ -311,7 +311,8 @@ def _columns(
         slots = tuple(map(float, slot_kwh.split(",")))
     except ValueError:
         return None, None
-    if len(slots) != SLOTS or not all(v >= 0 for v in slots):  # NaN fails v >= 0 too
+    # every slot >= 0 and none NaN (a NaN in the sum makes it unequal to itself)
+    if len(slots) != SLOTS or min(slots) < 0 or (total := sum(slots)) != total:
         return None, None
     return intervals, slots
 
