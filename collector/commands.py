@@ -118,9 +118,7 @@ def devices(path: Path | None, as_json: bool) -> int:
         seen = f"{r.last_seen:%Y-%m-%d %H:%M:%S}" if r.last_seen else ""
         skew = "" if r.clock_skew_seconds is None else f"{r.clock_skew_seconds:8.1f}"
         domain = inv.domain_of(r.device_id) + ("" if inv.get(r.device_id) else " (unassigned)")
-        print(
-            f"{r.device_id:28} {online:7} {seen:20} {r.power_state or '':9} {skew:>8}  {domain}"
-        )
+        print(f"{r.device_id:28} {online:7} {seen:20} {r.power_state or '':9} {skew:>8}  {domain}")
     return 0
 
 

@@ -22,6 +22,7 @@ DOMAINS: tuple[str, ...] = (
 
 UNASSIGNED = "Non affecté"
 
+
 def default_domain(kind: str) -> str:
     """The domain a device of ``kind`` falls in when the inventory does not say."""
     return kind_of(kind).domain or UNASSIGNED

@@ -306,13 +306,7 @@ def alertmanager(workdir: Path) -> _Alertmanager:
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     conf = workdir / "alertmanager.yml"
-    conf.write_text(
-        "route:\n"
-        "  receiver: nobody\n"
-        "  group_wait: 1s\n"
-        "receivers:\n"
-        "  - name: nobody\n"
-    )
+    conf.write_text("route:\n  receiver: nobody\n  group_wait: 1s\nreceivers:\n  - name: nobody\n")
     binary = _binary("prometheus-alertmanager", "/usr/bin")
     server = _Alertmanager(
         "alertmanager",
