@@ -32,7 +32,7 @@ WATTS = {"pdu": 312.0, "ups": 951.0, "epdu": 0.0}  # as recorded (tests/snmp/tes
 PDU_WATTS = "1.3.6.1.4.1.318.1.1.12.1.16.0"  # PowerNet-MIB rPDULoadStatusLoad... total, W
 EPDU_WH = "1.3.6.1.4.1.318.1.1.30.4.2.1.10.1"  # ePDU phase 1 energy, Wh (INTEGER, no wrap)
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
-TIMEOUT, RETRIES = 0.3, 0
+TIMEOUT, RETRIES = 1.0, 1  # generous: the responder shares the CPU with other test workers
 Poll = Callable[[dict[str, int]], Rounds]
 
 
