@@ -138,7 +138,13 @@ def _snmp_cmd(d: Json) -> str:
 
 
 AGENTS: str | Callable[[Json], str] = _agents_cmd
-FOOTPRINT = ".venv/bin/python bench/agent_footprint.py 60"
+
+
+def _footprint_cmd(d: Json) -> str:
+    return f".venv/bin/python bench/agent_footprint.py {d.get('minutes', 60):g}"
+
+
+FOOTPRINT: str | Callable[[Json], str] = _footprint_cmd
 MEMORY: str | Callable[[Json], str] = _memory_cmd
 REPORT = ".venv/bin/python bench/report_scale.py --devices 10000 50000"
 SNMP: str | Callable[[Json], str] = _snmp_cmd
