@@ -5,9 +5,9 @@ large fleet holds one message from each of hundreds of devices: updating their r
 statement at a time (insert-or-ignore, select, update: three round trips through SQLAlchemy
 each) was 82 % of the ingest CPU with 50,000 agents (bench/README.md). Here it is one
 insert-or-ignore for all, one locking select per chunk of ids, and one ``executemany`` update
-per set of columns, whatever the number of devices. The rules are those of the one-device
-path (:meth:`~collector.ledger.store.Ledger._upsert_device`): a replayed backlog never moves
-``last_seen`` back, and a new agent epoch is logged once.
+per set of columns, whatever the number of devices. The rules, :func:`checked`, are shared
+with the one-device path (:meth:`~collector.ledger.store.Ledger._upsert_device`): a replayed
+backlog never moves ``last_seen`` back, and a new agent epoch is logged once.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def touch_devices(
         current.update((r.device_id, (r.last_seen, r.epoch)) for r in rows)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for device_id in ids:
-        values = _checked(device_id, row_values(latest[device_id]), *current[device_id])
+        values = checked(device_id, row_values(latest[device_id]), *current[device_id])
         params = {f"b_{k}": v for k, v in values.items()}
         params["b_device_id"], params["b_messages"] = device_id, counts[device_id]
         groups.setdefault(tuple(sorted(values)), []).append(params)
@@ -102,14 +102,17 @@ def touch_devices(
         conn.execute(stmt, rows_params)
 
 
-def _checked(
+def checked(
     device_id: str, values: dict[str, Any], last_seen: Any, epoch: str | None
 ) -> dict[str, Any]:
-    """``values`` as the row may take them: only site and kind from a replayed backlog; a
-    changed epoch is logged (the agent's spool was recreated: its seq start again)."""
-    if last_seen is not None and utc(last_seen) > utc(values["last_seen"]):
+    """``values`` as the row (now at ``last_seen``, ``epoch``) may take them: only site and
+    kind from a replayed backlog, older than the row; a changed epoch is logged (the agent's
+    spool was recreated: its seq start again). Values without a time or an epoch (a status
+    change, an SNMP poll) are taken as they are."""
+    new_seen = values.get("last_seen")
+    if last_seen is not None and new_seen is not None and utc(last_seen) > utc(new_seen):
         return {k: v for k, v in values.items() if k in _ALWAYS}
-    if epoch is not None and epoch != values["epoch"]:
+    if "epoch" in values and epoch is not None and epoch != values["epoch"]:
         log.warning(
             "device %s: new agent epoch %r (was %r): its spool was recreated, seq %s on "
             "are new data",

@@ -26,7 +26,7 @@ from collector.analysis.coverage import to_columns
 from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
-from collector.ledger.devices import touch_devices
+from collector.ledger.devices import checked, touch_devices
 from collector.ledger.errors import translated
 from collector.ledger.messages import (
     Accepted,
@@ -39,7 +39,6 @@ from collector.ledger.messages import (
 )
 from collector.ledger.reads import LedgerReads
 from collector.ledger.retention import HistoryExpired, expire_history
-from collector.ledger.tables import utc
 from collector.model import ExemptionRecord, Sample, ViolationEvent, ViolationRecord
 from collector.wire import Message
 
@@ -202,21 +201,7 @@ class Ledger(LedgerReads):
             .with_for_update()
         ).one()
         # A replayed backlog arrives after newer live data: never move last_seen backwards.
-        if (
-            row.last_seen is not None
-            and "last_seen" in values
-            and utc(row.last_seen) > utc(values["last_seen"])
-        ):
-            values = {k: v for k, v in values.items() if k in ("site", "kind")}
-        elif "epoch" in values and row.epoch is not None and row.epoch != values["epoch"]:
-            log.warning(
-                "device %s: new agent epoch %r (was %r): its spool was recreated, seq %s on "
-                "are new data",
-                device_id,
-                values["epoch"],
-                row.epoch,
-                values.get("last_seq"),
-            )
+        values = checked(device_id, values, row.last_seen, row.epoch)
         conn.execute(
             update(t.devices)
             .where(t.devices.c.device_id == device_id)
