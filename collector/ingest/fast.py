@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 from collector.wire import WireReading, WireTelemetry
 from contract.schema import METRIC_UNITS, SCHEMA_VERSION, Reading, StateBlock, Telemetry
 
-__all__ = ["decode"]
+__all__ = ["decode", "decode_accepted"]
 
 
 def _limit(model: type[BaseModel], name: str, what: str) -> object:
@@ -145,6 +145,23 @@ def decode(payload: bytes) -> WireTelemetry | None:
     readings = env.readings
     if len(readings) > _READINGS or not _readings_ok(readings):
         return None
+    return _message(env)
+
+
+def decode_accepted(payload: bytes) -> WireTelemetry | None:
+    """The message of a payload that :func:`decode` has already accepted (the ledger writer
+    process reads again the bytes its parent validated): the same result, without the checks
+    again. Given any other payload it may return a message :func:`decode` would refuse, so it
+    is only ever called on accepted bytes; None if msgspec cannot read them at all."""
+    try:
+        env = _DECODER.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return _message(env)
+
+
+def _message(env: _Envelope) -> WireTelemetry | None:
+    """The message of a decoded envelope, its state block read by the schema's own model."""
     state = None
     if env.state != _NULL:
         try:  # as the full path reads it: pydantic's own JSON parser takes 1e400 as inf
@@ -155,7 +172,7 @@ def decode(payload: bytes) -> WireTelemetry | None:
         env.device_id,
         env.seq,
         env.sent_at,
-        readings,
+        env.readings,
         state,
         env.epoch,
         env.kind,

@@ -7,8 +7,10 @@ then one time-series write. A message is acknowledged to the broker only after t
 so a crash of the collector loses nothing the broker was told is stored.
 
 With the ledger's writes in a process of their own (:class:`collector.ledger.writer.
-LedgerWriter`), two threads share the work: one validates the next batch while the other
-waits for the writer to commit the last one, then acknowledges it.
+LedgerWriter`), three threads share the work (:mod:`collector.ingest.stage`): one validates
+the next batch, one waits for the writer to commit the batch before, and one sends the batch
+before that to the time-series sink and acknowledges it, so the writer never waits for the
+sink's encoding.
 
 A ledger that cannot write (disk full, locked, down: ``LedgerUnavailable``) holds the batch:
 it is retried with backoff until it succeeds or the collector stops, nothing is acknowledged
@@ -32,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from collector.ingest.health import LedgerHealth
 from collector.ingest.ratelog import RateLimitedLog
 from collector.ingest.sleep_energy import sleep_samples
+from collector.ingest.stage import Stage
 from collector.ingest.validate import Limits, Rejected, ValidStatus, validate
 from collector.ledger.errors import LedgerRefused, LedgerUnavailable, classify
 from collector.ledger.messages import Accepted, Rejection, StatusChange
@@ -92,13 +95,13 @@ class Ingestor:
         self.health = LedgerHealth(metrics, retry_max_seconds)
         self._queue: queue.Queue[Raw | None] = queue.Queue(max_queue)
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
-        # a writer process: validate here while the last batch commits there
-        self._read: queue.Queue[list[_Item] | None] | None = None
-        self._committer: threading.Thread | None = None
+        # a writer process: validate here while the last batch commits there, and the one
+        # before is sent to the sink and acknowledged
+        self._commits: Stage[list[_Item]] | None = None
+        self._acks: Stage[tuple[list[_Item], StoreResult]] | None = None
         if isinstance(ledger, LedgerWriter):
-            self._read = queue.Queue(1)
-            self._committer = threading.Thread(target=self._commit_run, name="ingest-commit")
-            self._committer.daemon = True
+            self._commits = Stage("ingest-commit", self._store_durably)
+            self._acks = Stage("ingest-ack", self._ack_stored, maxsize=2)
         self._pending = 0  # messages submitted and not yet stored (or given up)
         self._pending_lock = threading.Lock()
         self._idle = threading.Event()
@@ -109,9 +112,10 @@ class Ingestor:
         )
 
     def start(self) -> None:
+        for stage in (self._acks, self._commits):  # each ready before the step feeding it
+            if stage is not None:
+                stage.start()
         self._thread.start()
-        if self._committer is not None:
-            self._committer.start()
 
     def submit(
         self,
@@ -138,13 +142,22 @@ class Ingestor:
         self._stopping.set()
         with contextlib.suppress(queue.Full):  # then it sees ``_stopping`` once drained
             self._queue.put_nowait(None)
-        for thread in (self._thread, self._committer):
-            if thread is not None and thread.is_alive():
-                thread.join(timeout)
+        self._thread.join(timeout)
+        if self._commits is not None and self._acks is not None:
+            self._commits.join(timeout)
+            self._acks.finish()  # after the last commit: its acknowledgements
+            self._acks.join(timeout)
 
     # -- worker ---------------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._validate_batches()
+        finally:
+            if self._commits is not None:
+                self._commits.finish()
+
+    def _validate_batches(self) -> None:
         while True:
             try:
                 first = self._queue.get(timeout=0.5)
@@ -153,7 +166,6 @@ class Ingestor:
                     return
                 continue
             if first is None:
-                self._hand_over(None)
                 return
             batch, last = [first], False
             while len(batch) < self.batch_size:
@@ -166,35 +178,12 @@ class Ingestor:
                     break
                 batch.append(item)
             items = [self._item(raw) for raw in batch]
-            if self._read is not None:
-                if not self._hand_over(items) or last:
-                    self._hand_over(None)
+            if self._commits is not None:
+                if not self._commits.put(items) or last:
                     return
             elif not self._store_durably(items) or last:
                 return
             self.metrics.queue_depth.set(self._queue.qsize())
-
-    def _hand_over(self, items: list[_Item] | None) -> bool:
-        """To the committing thread; False once it has stopped."""
-        while self._read is not None and self._committer is not None:
-            try:
-                self._read.put(items, timeout=0.5)
-                return True
-            except queue.Full:
-                if not self._committer.is_alive():
-                    return False
-        return False
-
-    def _commit_run(self) -> None:
-        while self._read is not None:
-            try:
-                items = self._read.get(timeout=0.5)
-            except queue.Empty:
-                if self._stopping.is_set() and not self._thread.is_alive():
-                    return
-                continue
-            if items is None or not self._store_durably(items):
-                return
 
     def _finished(self, messages: int) -> None:
         with self._pending_lock:
@@ -230,8 +219,14 @@ class Ingestor:
                 continue
             self.health.committed()
             delay = RETRY_FIRST_SECONDS
-            self._done(part, result)
-            self._finished(len(part))
+            if self._acks is None or not self._acks.put((part, result)):
+                self._ack_stored((part, result))
+        return True
+
+    def _ack_stored(self, stored: tuple[list[_Item], StoreResult]) -> bool:
+        part, result = stored
+        self._done(part, result)
+        self._finished(len(part))
         return True
 
     def _item(self, raw: Raw) -> _Item:

@@ -5,9 +5,10 @@ SQLite's work runs on another core than MQTT, validation and the time-series sin
 :meth:`count_online`, with the same results and errors as :class:`collector.ledger.store.Ledger`:
 each call waits for the child's answer, so "acknowledged only once committed" holds as before.
 What crosses the pipe is small: for an accepted message its topic, payload bytes, times, site
-and hash; the child reads the payload again (:mod:`collector.ingest.fast`, or the schema's
-pydantic model for what the fast path leaves: the same message, already validated), rather
-than fifty readings being pickled.
+and hash, and which path read it; the child reads the payload again, on the same path
+(:func:`collector.ingest.fast.decode_accepted`, without the checks the parent made on these
+very bytes, or the schema's pydantic model for what the fast path leaves), rather than fifty
+readings being pickled.
 
 Errors: the child sorts every exception into ``LedgerUnavailable`` or ``LedgerRefused``
 (:func:`collector.ledger.errors.classify`) and sends the kind and reason back, where they are
@@ -33,6 +34,7 @@ from collector.ledger.errors import LedgerError, LedgerRefused, LedgerUnavailabl
 from collector.ledger.messages import Accepted, Rejection, StatusChange
 from collector.ledger.store import Ledger, StoreResult
 from collector.model import Sample
+from collector.wire import WireTelemetry
 from contract.schema import Telemetry
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ class _Message:
     clock_skew_seconds: float
     extra_samples: tuple[Sample, ...]
     content_hash: str | None
+    fast: bool  # the parent read it on the fast path: the child reads it there, unchecked
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ class LedgerWriter:
                 a.clock_skew_seconds,
                 a.extra_samples,
                 a.content_hash,
+                isinstance(a.message, WireTelemetry),
             )
             for a in batch
         ]
@@ -188,7 +192,9 @@ def _answer(ledger: Ledger, request: object) -> tuple[str, object]:
 def _accepted(m: _Message) -> Accepted:
     """The message the parent validated, read again from its bytes (same result: same
     bytes, same code)."""
-    message = fast.decode(m.payload) or Telemetry.model_validate(json.loads(m.payload))
+    message = (m.fast and fast.decode_accepted(m.payload)) or Telemetry.model_validate(
+        json.loads(m.payload)
+    )
     return Accepted(
         message,
         m.site,

@@ -65,11 +65,6 @@ def _line(measurement: str, tags: dict[str, str], field: str, value: float, ns: 
     return str(point.to_line_protocol())  # type: ignore[no-untyped-call]
 
 
-def _number(value: float) -> str:
-    text = repr(value)
-    return text[:-2] if text.endswith(".0") else text
-
-
 class Readable(Protocol):
     """What a line is made of: a :class:`Sample`, or a reading with its device's id beside."""
 
@@ -100,36 +95,54 @@ def encode_readings(
     """Encode (device id, its readings) pairs: the same lines as :func:`encode` of their
     samples, without making a :class:`Sample` of each reading first (that cost more than
     the encoding)."""
-    return _encode(((d, r) for d, readings in messages for r in readings), measurement, tags_for)
+    return _Encoder(measurement, tags_for).run(messages)
 
 
 def _encode(points: Iterable[tuple[str, Readable]], measurement: str, tags_for: TagsFor) -> Encoded:
-    """Each series' escaped prefix (``measurement,tags field``) is built once per batch by
-    influxdb-client and reused: escaping stays the library's, and the per-line cost is a format.
-    """
-    device_tags: dict[str, dict[str, str]] = {}
-    prefixes: dict[tuple[str, str, str, str | None, str], str] = {}
-    stamps: dict[datetime, int] = {}
-    out: list[str] = []
-    skipped = 0
-    for device_id, s in points:
-        value = float(s.value)
-        if not math.isfinite(value):
-            skipped += 1
-            continue
-        key = (device_id, s.source, str(s.quality), s.component, s.metric)
-        prefix = prefixes.get(key)
-        if prefix is None:
-            extra = device_tags.get(device_id)
-            if extra is None:
-                extra = device_tags[device_id] = dict(tags_for(device_id))
-            tags = {**extra, "device_id": device_id, "source": s.source, "quality": key[2]}
-            if s.component:
-                tags["component"] = s.component
-            probe = _line(measurement, tags, s.metric, 1.0, 0)  # "<series> <field>=1 0"
-            prefix = prefixes[key] = probe[: -len("=1 0")]
-        ns = stamps.get(s.ts)
-        if ns is None:
-            ns = stamps[s.ts] = unix_ns(s.ts)
-        out.append(f"{prefix}={_number(value)} {ns}")
-    return Encoded(out, skipped)
+    return _Encoder(measurement, tags_for).run((d, (s,)) for d, s in points)
+
+
+class _Encoder:
+    """One batch's encoding. Each series' escaped prefix (``measurement,tags field``) is built
+    once per batch by influxdb-client and reused: escaping stays the library's, and the
+    per-line cost is a format."""
+
+    def __init__(self, measurement: str, tags_for: TagsFor) -> None:
+        self._measurement, self._tags_for = measurement, tags_for
+        self._prefixes: dict[tuple[str, str, str, str | None, str], str] = {}
+
+    def run(self, messages: Iterable[tuple[str, Sequence[Readable]]]) -> Encoded:
+        prefixes, stamps = self._prefixes, dict[datetime, int]()
+        out: list[str] = []
+        skipped = 0
+        isfinite = math.isfinite
+        for device_id, readings in messages:
+            for s in readings:
+                value = float(s.value)
+                if not isfinite(value):
+                    skipped += 1
+                    continue
+                key = (device_id, s.source, s.quality, s.component, s.metric)
+                prefix = prefixes.get(key)
+                if prefix is None:
+                    prefix = prefixes[key] = self._prefix(device_id, s)
+                ns = stamps.get(s.ts)
+                if ns is None:
+                    ns = stamps[s.ts] = unix_ns(s.ts)
+                text = repr(value)
+                if text.endswith(".0"):
+                    text = text[:-2]
+                out.append(f"{prefix}={text} {ns}")
+        return Encoded(out, skipped)
+
+    def _prefix(self, device_id: str, s: Readable) -> str:
+        tags = {
+            **self._tags_for(device_id),
+            "device_id": device_id,
+            "source": s.source,
+            "quality": str(s.quality),
+        }
+        if s.component:
+            tags["component"] = s.component
+        probe = _line(self._measurement, tags, s.metric, 1.0, 0)  # "<series> <field>=1 0"
+        return probe[: -len("=1 0")]

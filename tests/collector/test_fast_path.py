@@ -61,13 +61,18 @@ def verdict(payload: bytes, limits: Limits, topic: str = TOPIC) -> tuple[str, An
 
 
 def same(payload: bytes) -> None:
-    """The property: both paths agree, and what the fast path takes pydantic takes alike."""
+    """The property: both paths agree, what the fast path takes pydantic takes alike, and
+    the writer process reads it again alike."""
     assert verdict(payload, FAST) == verdict(payload, FULL), payload[:300]
     wire = fast.decode(payload)
     if currently_in_test_context():  # --hypothesis-show-statistics: how often it was taken
         event("fast path" if wire is not None else "full path")
     if wire is not None:
         assert canon(wire) == canon(Telemetry.model_validate_json(payload)), payload[:300]
+        # the ledger writer's unchecked read of the same accepted bytes: the same message
+        again = fast.decode_accepted(payload)
+        assert again is not None and canon(again) == canon(wire), payload[:300]
+        assert again.signature == wire.signature
 
 
 # -- the two descriptions of the schema -----------------------------------------------------
