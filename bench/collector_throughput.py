@@ -54,7 +54,7 @@ from _servers import (  # noqa: E402
     vm_count_samples,
 )
 
-from loopback.servers import Server, mosquitto, victoria_metrics  # noqa: E402
+from loopback.servers import Server, _VictoriaMetrics, mosquitto, victoria_metrics  # noqa: E402
 
 AIM_READINGS_PER_SECOND = 100_000  # issue 10, on 2 cores
 POLL_SECONDS = 0.2
@@ -78,6 +78,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=2000,
         help="messages in flight to the collector before its acks: v5 receive_maximum, "
         "3.1.1 Mosquitto's max_inflight_messages (2000)",
+    )
+    p.add_argument(
+        "--batch-messages",
+        type=int,
+        default=2000,
+        help="ledger.batch_messages: messages per ledger transaction at most (2000)",
     )
     p.add_argument(
         "--collectors",
@@ -175,7 +181,7 @@ def broker_phase(broker: Server, load: Load, a: argparse.Namespace) -> dict[str,
 
 
 def collector_phase(
-    broker: Server, vm_url: str, workdir: Path, load: Load, a: argparse.Namespace
+    broker: Server, vm: _VictoriaMetrics, workdir: Path, load: Load, a: argparse.Namespace
 ) -> dict[str, Any]:
     workdir.mkdir(parents=True)
     children, links, hellos = [], [], []
@@ -194,8 +200,9 @@ def collector_phase(
             "ledger": {
                 "url": f"sqlite:///{workdir / 'ledger.sqlite'}",
                 "writer_process": a.writer_process,
+                "batch_messages": a.batch_messages,
             },
-            "timeseries": {"url": vm_url, "measurement": "bench"},
+            "timeseries": {"url": vm.url, "measurement": "bench"},
             "metrics": {"port": 0},
         }
         mine, theirs = CTX.Pipe()
@@ -217,6 +224,7 @@ def collector_phase(
         exe = str(beside) if beside.exists() else shutil.which("py-spy") or "py-spy"
         spy = subprocess.Popen([exe, *cmd])
     cpu0, mq0 = sum(map(tree_cpu_seconds, pids)), cpu_seconds(pid_of(broker))
+    vm0 = cpu_seconds(pid_of(vm))
     t_go = time.monotonic()
     go.set()
     pubs: list[dict[str, Any]] = []
@@ -243,6 +251,7 @@ def collector_phase(
             print(f"no progress for {a.stall_seconds:.0f} s: giving up", file=sys.stderr)
             break
     t_stored, cpu_stored = now, sum(map(tree_cpu_seconds, pids))
+    vm_stored = cpu_seconds(pid_of(vm))
     for link in links:
         link.send(("flush", 300.0))
     flushed = [receive(link, child, 330) for link, child in zip(links, children, strict=True)]
@@ -260,7 +269,7 @@ def collector_phase(
         ledger_samples = db.execute("SELECT count(*) FROM samples").fetchone()[0]
     acked = sum(p["acked"] for p in pubs)
     sent = acked * load.readings
-    vm_samples = vm_count_samples(vm_url, "bench_.+", load.t0)
+    vm_samples = vm_count_samples(vm.url, "bench_.+", load.t0)
     t_first, r_first = first or (t_go, 0.0)
     return {
         "published_messages": acked,
@@ -286,6 +295,8 @@ def collector_phase(
         "cpu_seconds_per_million_readings": round((cpu_stored - cpu0) / sent * 1e6, 2),
         "peak_rss_bytes": peak,
         "mosquitto_cpu_seconds": round(cpu_seconds(pid_of(broker)) - mq0, 2),
+        "victoria_metrics_cpu_seconds_to_stored": round(vm_stored - vm0, 2),
+        "victoria_metrics_cpu_seconds_to_flushed": round(cpu_seconds(pid_of(vm)) - vm0, 2),
         "collectors": len(pids),
         "collector_process": flushed[0],
         "collector_processes": flushed,
@@ -311,7 +322,9 @@ def report(result: dict[str, Any]) -> None:
         f"({col['cpu_seconds_per_million_readings']} per million readings, "
         f"{col['cores_while_storing']} cores), of which GC {gc_s:.2f} s; peak RSS "
         f"{col['peak_rss_bytes'] / 1e6:.0f} MB; collector/broker {result['ratio']:.3f}\n"
-        "publishers, Mosquitto and VictoriaMetrics run on the same cores as the collector\n"
+        "publishers, Mosquitto and VictoriaMetrics run on the same cores as the collector "
+        f"(Mosquitto {col['mosquitto_cpu_seconds']} CPU s, VictoriaMetrics "
+        f"{col['victoria_metrics_cpu_seconds_to_flushed']} CPU s)\n"
         f"aim {AIM_READINGS_PER_SECOND:,} readings/s, nothing lost: "
         f"{'met' if result['aim_met'] else 'NOT met'}"
     )
@@ -329,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{load.messages:,} messages x {load.readings} readings from {load.devices} devices")
         raw = broker_phase(broker, load, a)
         print(f"broker alone: {raw['readings_per_second']:,.0f} readings/s")
-        col = collector_phase(broker, vm.url, workdir / "collector", load, a)
+        col = collector_phase(broker, vm, workdir / "collector", load, a)
         dropped = sum((p["sink"] or {}).get("dropped_total", 0) for p in col["collector_processes"])
         lost = sum(col["lost"].values()) + dropped + raw["lost_messages"]
         params = {k: v for k, v in vars(a).items() if k not in ("out", "profile")}

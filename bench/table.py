@@ -111,8 +111,12 @@ def _const(v: float, text: str) -> Callable[[Json], Figure]:
 
 
 def _throughput_cmd(d: Json) -> str:
-    writer = " --writer-process" if d.get("parameters", {}).get("writer_process") else ""
-    return f".venv/bin/python bench/collector_throughput.py{writer}"
+    p = d.get("parameters", {})
+    args = " --writer-process" if p.get("writer_process") else ""
+    for flag, key in (("--window", "window"), ("--batch-messages", "batch_messages")):
+        if p.get(key, 2000) != 2000:
+            args += f" {flag} {p[key]}"
+    return f".venv/bin/python bench/collector_throughput.py{args}"
 
 
 THROUGHPUT: str | Callable[[Json], str] = _throughput_cmd

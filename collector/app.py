@@ -99,6 +99,15 @@ class CollectorApp:
             self.sink = TimeseriesSink(cfg.timeseries, tags_for=self.tags_for)
             self.metrics.watch_sink(self.sink.stats)
         if cfg.ledger.writer_process:
+            window = cfg.mqtt.receive_maximum
+            if cfg.mqtt.protocol == "5" and window < 3 * cfg.ledger.batch_messages:
+                log.warning(
+                    "mqtt.receive_maximum %d holds fewer than three batches of "
+                    "ledger.batch_messages %d: the ledger writer process will wait for the "
+                    "broker (README, 'Scaling out')",
+                    window,
+                    cfg.ledger.batch_messages,
+                )
             self.writer = LedgerWriter(
                 cfg.ledger.url,
                 dead_letter_payload_bytes=cfg.retention.dead_letter_payload_bytes,
@@ -108,6 +117,7 @@ class CollectorApp:
             self.metrics,
             sink=self.sink,
             kind_of=self.kind_of,
+            batch_size=cfg.ledger.batch_messages,
             limits=Limits(
                 max_payload_bytes=cfg.mqtt.max_payload_bytes,
                 max_clock_skew=timedelta(seconds=cfg.mqtt.max_clock_skew_seconds),

@@ -75,6 +75,15 @@ class LedgerSettings(Section):
         description="Write telemetry to the ledger from a process of its own, so that the "
         "database work runs on another core than MQTT and validation (README, 'Scaling out').",
     )
+    batch_messages: int = Field(
+        2000,
+        ge=1,
+        le=20_000,
+        description="Messages stored in one ledger transaction at most. With writer_process, "
+        "three batches are in hand at once (validated, committing, acknowledging): the MQTT "
+        "window (mqtt.receive_maximum, or Mosquitto's max_inflight_messages) should hold "
+        "three, or the writer waits for the broker.",
+    )
 
     @field_validator("url")
     @classmethod

@@ -163,10 +163,11 @@ class MqttIngest:
             log.warning("MQTT connection lost (%s); reconnecting with backoff", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        if msg.topic == broker_drops.TOPIC:
+        topic = msg.topic  # decoded from bytes on each access
+        if topic == broker_drops.TOPIC:
             self.drops.handle(bytes(msg.payload))
             return
         if not self._accepting:
             return  # not acknowledged: the broker sends it again on the next connection
         ack = partial(self._ack, self._generation, msg.mid, msg.qos) if msg.qos else None
-        self.ingestor.submit(msg.topic, bytes(msg.payload), ack=ack)
+        self.ingestor.submit(topic, bytes(msg.payload), ack=ack)

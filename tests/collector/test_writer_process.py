@@ -7,6 +7,7 @@ that refuses a row, SIGKILL).
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections.abc import Iterator
@@ -16,11 +17,15 @@ import psutil
 import pytest
 from sqlalchemy import text
 
+from collector.app import CollectorApp
+from collector.config import CollectorConfig
 from collector.ingest.pipeline import Ingestor
+from collector.inventory import Inventory
 from collector.ledger import Ledger
 from collector.ledger import tables as t
 from collector.ledger.writer import LedgerWriter
 from collector.metrics import CollectorMetrics
+from loopback.servers import Server
 from tests.collector.test_durable_ingest import TOPIC, Acks, _gauge, _wait, message
 
 
@@ -145,3 +150,42 @@ def test_the_writer_exits_with_its_pipe(ledger: Ledger, writer: LedgerWriter) ->
     assert child.is_running()
     writer.close()  # closes the pipe, then joins the child
     assert not child.is_running()
+
+
+@pytest.mark.parametrize(("window", "warned"), [(300, True), (600, False)])
+def test_a_window_too_small_for_three_batches_is_said_at_start(
+    tmp_path: Path, mosquitto: Server, caplog: pytest.LogCaptureFixture, window: int, warned: bool
+) -> None:
+    cfg = CollectorConfig.model_validate(
+        {
+            "mqtt": {
+                "embedded": False,
+                "port": mosquitto.port,
+                "protocol": "5",
+                "client_id": f"window-{window}",
+                "receive_maximum": window,
+            },
+            "ledger": {
+                "url": f"sqlite:///{tmp_path / 'ledger.sqlite'}",
+                "writer_process": True,
+                "batch_messages": 200,
+            },
+            "metrics": {"port": 0},
+        }
+    )
+    app = CollectorApp(cfg, Inventory([]), spool_dir=tmp_path / "spool")
+    with caplog.at_level(logging.WARNING, logger="collector.app"):
+        app.start(jobs=False)
+    try:
+        assert app.ingestor is not None and app.ingestor.batch_size == 200
+        said = [r.getMessage() for r in caplog.records if "three batches" in r.getMessage()]
+        if warned:
+            assert said == [
+                "mqtt.receive_maximum 300 holds fewer than three batches of "
+                "ledger.batch_messages 200: the ledger writer process will wait for the broker "
+                "(README, 'Scaling out')"
+            ]
+        else:
+            assert said == []
+    finally:
+        app.stop()
