@@ -10,7 +10,12 @@ from collector.ingest.stage import Stage
 
 def test_items_are_worked_in_order_and_finish_waits_for_the_queued() -> None:
     done: list[int] = []
-    stage: Stage[int] = Stage("t-order", lambda i: done.append(i) is None, maxsize=2)
+
+    def work(i: int) -> bool:
+        done.append(i)
+        return True
+
+    stage: Stage[int] = Stage("t-order", work, maxsize=2)
     stage.start()
     for i in range(50):
         assert stage.put(i)
