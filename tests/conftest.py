@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from loopback import servers
+from tests.demo_run import CONSUMERS, START_SECONDS, Demo, DemoRun, demo_scheduler
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -52,3 +53,37 @@ def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers._
     server = servers.alertmanager(tmp_path_factory.mktemp("alertmanager"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
+    """The suite's one `veille-collector demo`, serving until the session ends
+    (tests/demo_run.py). If it fails, every test requesting it fails with its output."""
+    demo = Demo(tmp_path_factory.mktemp("demo"))
+    try:
+        yield demo.start()
+    finally:
+        demo.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The demo's consumers get the time to start it (whichever comes first sets it up); a
+    module using it outside ``CONSUMERS`` would run a demo of its own under xdist: refused."""
+    strays = set()
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        if module in CONSUMERS and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(START_SECONDS + 120))
+        elif module not in CONSUMERS and "demo_run" in getattr(item, "fixturenames", ()):
+            strays.add(module)
+    if strays:
+        raise pytest.UsageError(
+            f"{', '.join(sorted(strays))}: these use the demo_run fixture; list them in "
+            "tests/demo_run.py CONSUMERS, so that they share the suite's one demo run"
+        )
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown under -p no:xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under pytest-xdist, the demo's consumers on one worker: the demo runs once."""
+    return demo_scheduler(config, log)
