@@ -11,6 +11,8 @@ from loopback import servers
 from tests.demo_run import CONSUMERS, START_SECONDS, Demo, DemoRun, demo_scheduler
 
 FIXTURES = Path(__file__).parent / "fixtures"
+_DEMO = pytest.StashKey[Demo]()
+_CONSUMERS_LEFT = pytest.StashKey[int]()  # consumer tests of this process not torn down yet
 
 
 @pytest.fixture(scope="session")
@@ -56,24 +58,42 @@ def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers._
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
-    """The suite's one `veille-collector demo`, serving until the session ends
+def demo_run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoRun]:
+    """The suite's one `veille-collector demo`, serving until its last consumer is done
     (tests/demo_run.py). If it fails, every test requesting it fails with its output."""
     demo = Demo(tmp_path_factory.mktemp("demo"))
+    request.session.stash[_DEMO] = demo
     try:
         yield demo.start()
     finally:
         demo.stop()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)  # after the test's own fixtures are torn down
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Stop the demo once the last of its consumers here is done (not at the session's end:
+    the worker goes on with other modules); a failed stop is this test's teardown error."""
+    if item.nodeid.split("::", 1)[0] not in CONSUMERS:
+        return
+    left = item.session.stash[_CONSUMERS_LEFT] = item.session.stash[_CONSUMERS_LEFT] - 1
+    demo = item.session.stash.get(_DEMO, None)
+    if left == 0 and demo is not None:
+        demo.stop()
+
+
+def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
     """The demo's consumers get the time to start it (whichever comes first sets it up); a
     module using it outside ``CONSUMERS`` would run a demo of its own under xdist: refused."""
     strays = set()
+    session.stash[_CONSUMERS_LEFT] = 0
     for item in items:
         module = item.nodeid.split("::", 1)[0]
-        if module in CONSUMERS and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(START_SECONDS + 120))
+        if module in CONSUMERS:
+            session.stash[_CONSUMERS_LEFT] += 1
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(START_SECONDS + 120))
         elif module not in CONSUMERS and "demo_run" in getattr(item, "fixturenames", ()):
             strays.add(module)
     if strays:

@@ -4,7 +4,8 @@
 query, and the shipped alert rules, on its live data) read the same run: the demo replays the
 default week, runs live for ``LIVE_SECONDS``, writes every reading to a real VictoriaMetrics
 that also scrapes its /metrics (deploy/victoriametrics/scrape.yml), and keeps serving until
-the session ends (SIGINT; a clean stop exits 130, anything else fails the session's teardown).
+the last of those tests is torn down (then SIGINT: a clean stop exits 130, anything else is
+that test's teardown error).
 
 Once per suite: the ``demo_run`` session fixture (tests/conftest.py) runs it once per process,
 and under pytest-xdist the modules of ``CONSUMERS`` go to one worker (the scheduler of
@@ -47,6 +48,12 @@ START_SECONDS = 420  # the week replayed and reported, on a loaded machine
 STOP_SECONDS = 30
 LAST_STEP = "[7/7 "  # Progress.step: "[7/7 123.4s] writing the reports…"
 SERVING = "\nserving:"
+# `python -m collector.cli`, with Python's own SIGINT handler (KeyboardInterrupt) even when
+# the tests run where SIGINT is ignored (a background job of a script): stop() sends SIGINT.
+CLI = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from collector.cli import main; sys.exit(main())"
+)
 SCRAPE = Path(__file__).resolve().parents[1] / "deploy" / "victoriametrics" / "scrape.yml"
 
 
@@ -96,7 +103,7 @@ class Demo:
             (f"-promscrape.config={conf}", "-search.maxPointsPerTimeseries=100000"),
         )
         argv = [
-            *(sys.executable, "-m", "collector.cli", "demo"),
+            *(sys.executable, "-c", CLI, "demo"),
             *("--live-seconds", str(LIVE_SECONDS), "--output", str(self.output)),
             *("--timeseries-url", self.vm.url, "--metrics-port", str(port), "--keep-running"),
         ]
