@@ -8,9 +8,10 @@ the last of those tests is torn down (then SIGINT: a clean stop exits 130, anyth
 that test's teardown error).
 
 Once per suite: the ``demo_run`` session fixture (tests/conftest.py) runs it once per process,
-and under pytest-xdist the modules of ``CONSUMERS`` go to one worker (the scheduler of
-tests/conftest.py keeps them in one work unit, whatever ``--dist loadfile`` does with the
-others). A module requesting the fixture must be listed there: collection refuses it otherwise.
+and under pytest-xdist the modules of ``CONSUMERS`` go to one worker: :func:`demo_scheduler`
+(hooked in tests/conftest.py) makes them one work unit of ``--dist loadfile`` (or
+``loadscope``), the other modules being spread as usual. A module requesting the fixture must
+be listed there: collection refuses it otherwise.
 
 While it serves, the demo keeps recomputing and alerting; what the tests read is a copy of its
 output as it was when it reported (``DemoRun.out``): the alerts directory when the last step
@@ -74,7 +75,6 @@ class DemoRun:
     out: Path  # a copy of --output as it was when the demo reported
     text: str  # standard output, up to and including the "serving:" line
     vm: servers._VictoriaMetrics  # written to by the demo, scraping its /metrics
-    metrics_port: int
 
 
 class DemoFailed(AssertionError):
@@ -91,6 +91,7 @@ class Demo:
         self.stderr = workdir / "demo.stderr"
         self.vm: servers._VictoriaMetrics | None = None
         self.proc: subprocess.Popen[bytes] | None = None
+        self.serving = False  # reached "serving:": from then on, it must stop cleanly
 
     def start(self) -> DemoRun:
         """Start both, wait for "serving:" and copy the output aside; :class:`DemoFailed`
@@ -116,7 +117,8 @@ class Demo:
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         text = self._wait_serving()
-        return DemoRun(self._copy(), text, self.vm, port)
+        self.serving = True
+        return DemoRun(self._copy(), text, self.vm)
 
     def _wait_serving(self) -> str:
         assert self.proc is not None
@@ -131,6 +133,8 @@ class Demo:
             if self.proc.poll() is not None:
                 raise DemoFailed(self._failure(f"exited with {self.proc.returncode}"))
             if time.monotonic() > deadline:
+                self.proc.kill()
+                self.proc.wait(10)
                 raise DemoFailed(self._failure(f"not serving after {START_SECONDS} s"))
             time.sleep(0.2)
 
@@ -156,16 +160,21 @@ class Demo:
 
     def stop(self) -> None:
         """SIGINT to the demo (its Ctrl-C), then stop VictoriaMetrics; :class:`DemoFailed`
-        if the demo, still serving until now, does not exit 130 within ``STOP_SECONDS``."""
+        if the demo, serving until now, does not exit 130 within ``STOP_SECONDS`` or had
+        exited already. Once: later calls do nothing."""
+        proc, self.proc = self.proc, None
         failure = None
         try:
-            if self.proc is not None and self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGINT)
+            if proc is not None and proc.poll() is not None:
+                if self.serving:
+                    failure = self._failure(f"exited with {proc.returncode} while serving")
+            elif proc is not None:
+                proc.send_signal(signal.SIGINT)
                 try:
-                    code = self.proc.wait(STOP_SECONDS)
+                    code = proc.wait(STOP_SECONDS)
                 except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(10)
+                    proc.kill()
+                    proc.wait(10)
                     failure = self._failure(f"still running {STOP_SECONDS} s after SIGINT")
                 else:
                     if code != 130:  # what `veille-collector demo` returns on Ctrl-C
@@ -173,7 +182,7 @@ class Demo:
         finally:
             if self.vm is not None:
                 self.vm.stop()
-        if failure is not None:
+        if failure is not None and self.serving:
             raise DemoFailed(failure)
 
 
