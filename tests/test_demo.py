@@ -1,6 +1,7 @@
-"""`veille-collector demo` end to end, as a newcomer runs it (shorter live phase): the figures,
-the reports, and a simulated violator whose violation reaches every receiver, then its
-resolution once it sleeps."""
+"""`veille-collector demo` end to end, as a newcomer runs it (shorter live phase, kept serving
+for the dashboards' tests: the suite's one run, tests/demo_run.py): the figures, the reports,
+and a simulated violator whose violation reaches every receiver, then its resolution once it
+sleeps."""
 
 from __future__ import annotations
 
@@ -9,9 +10,6 @@ import email
 import email.policy
 import json
 import re
-import subprocess
-import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,37 +17,9 @@ from typing import Any
 
 import pytest
 
+from tests.demo_run import DemoRun
+
 pytestmark = pytest.mark.integration
-
-
-@dataclass(frozen=True)
-class DemoRun:
-    out: Path
-    text: str
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    tmp_path = tmp_path_factory.mktemp("demo")
-    out = tmp_path / "demo-output"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "collector.cli",
-            "demo",
-            "--live-seconds",
-            "8",
-            "--output",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=tmp_path,
-    )
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    return DemoRun(out, res.stdout)
 
 
 def _mails(out: Path) -> list[EmailMessage]:
@@ -65,8 +35,8 @@ def _text(message: EmailMessage) -> str:
     return str(body.get_content())
 
 
-def test_demo_prints_the_figures_and_writes_the_reports(demo: DemoRun) -> None:
-    out, text = demo.out, demo.text
+def test_demo_prints_the_figures_and_writes_the_reports(demo_run: DemoRun) -> None:
+    out, text = demo_run.out, demo_run.text
     assert "[7/7" in text  # progress went through every step
     assert re.search(r"Environnement utilisateur\s+\d+\.\d+", text)
     assert re.search(r"Environnement serveur\s+\d+\.\d+", text)
@@ -158,9 +128,9 @@ def _held(out: Path, run: str, device_id: str) -> list[dict[str, Any]]:
 
 
 def test_the_simulated_violator_is_alerted_once_then_resolved_in_each_receiver(
-    demo: DemoRun,
+    demo_run: DemoRun,
 ) -> None:
-    out, text = demo.out, demo.text
+    out, text = demo_run.out, demo_run.text
     found = re.search(r"simulated violator (hdv-pc-\d+): awake over the window", text)
     assert found is not None, text
     pc = found.group(1)

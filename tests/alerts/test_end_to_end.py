@@ -4,24 +4,18 @@ the device sleeps, the resolution reaches each of them. Nothing is sent twice.""
 
 from __future__ import annotations
 
-import json
-import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from prometheus_client import CollectorRegistry
-from pydantic import SecretStr
 
 from collector.alerts.alertmanager import AlertmanagerChannel
 from collector.alerts.delivered import DeliveryLog
 from collector.alerts.digest import run_digest
-from collector.alerts.dispatcher import Dispatcher, RetryPolicy
+from collector.alerts.dispatcher import Channel, Dispatcher, RetryPolicy
 from collector.alerts.gauge import ViolationGauge
-from collector.alerts.mail import MailChannel
 from collector.alerts.service import AlertService
 from collector.alerts.webhook import WebhookChannel
 from collector.config import CollectorConfig
@@ -29,8 +23,9 @@ from collector.inventory import Device, Inventory
 from collector.jobs import recompute
 from collector.ledger import Ledger
 from loopback.servers import _Alertmanager
-from tests.alerts.http_sink import http_sink
-from tests.alerts.smtp_server import PASSWORD, USER, smtp_server
+from tests.alerts.end_to_end import alert_run, held_alerts, mail_channel
+from tests.alerts.http_sink import Sink, http_sink
+from tests.alerts.smtp_server import Mailbox
 from tests.collector.test_lifecycle import MONDAY, NIGHT, Device1
 
 pytestmark = pytest.mark.integration
@@ -38,22 +33,8 @@ pytestmark = pytest.mark.integration
 PARIS = ZoneInfo("Europe/Paris")
 
 
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    led.migrate()
-    yield led
-    led.close()
-
-
-def _am_alerts(url: str) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{url}/api/v2/alerts", timeout=10) as resp:
-        body: list[dict[str, Any]] = json.load(resp)
-    return [a for a in body if a["labels"].get("device_id") == "pc-1"]
-
-
 def test_violator_then_compliance_reaches_every_channel(
-    ledger: Ledger, tmp_path: Path, alertmanager: _Alertmanager
+    ledger: Ledger, alertmanager: _Alertmanager, webhook: Sink, mailbox: Mailbox
 ) -> None:
     cfg = CollectorConfig()
     inv = Inventory(
@@ -62,80 +43,63 @@ def test_violator_then_compliance_reaches_every_channel(
     registry = CollectorRegistry()
     gauge = ViolationGauge(registry)
     pc = Device1()
-    with smtp_server(tmp_path) as box, http_sink() as hook:
-        mail = MailChannel(
-            host=box.host,
-            port=box.port,
-            sender="veille@mairie.example",
-            to=["infra@mairie.example"],
-            username=USER,
-            password=SecretStr(PASSWORD),
-            ca_file=box.ca_file,
-        )
-        dispatcher = Dispatcher(
-            [AlertmanagerChannel(alertmanager.url), WebhookChannel(hook.url), mail, gauge],
-            registry=registry,
-            delivery_log=DeliveryLog(ledger.engine),
-            retry=RetryPolicy(max_attempts=3, initial_seconds=0.05),
-        )
-        service = AlertService(cfg, ledger, inv, dispatcher)
-        service.start()
-        try:
+    hook, box = webhook, mailbox
+    channels: list[Channel] = [
+        AlertmanagerChannel(alertmanager.url),
+        WebhookChannel(hook.url),
+        mail_channel(box),
+        gauge,
+    ]
+    with alert_run(cfg, ledger, inv, channels, registry) as run:
 
-            def analyse(hours_after_monday: float) -> None:
-                now = MONDAY + timedelta(hours=hours_after_monday)
-                start = now - timedelta(hours=cfg.analysis.lookback_hours)
-                job = recompute(ledger, inv, cfg, start=start, end=now, now=now)
-                service.on_analysis(job.events, now)
-                assert dispatcher.drain(15)
+        def analyse(hours_after_monday: float) -> None:
+            run.analyse(MONDAY + timedelta(hours=hours_after_monday), config=False)
 
-            # Monday evening awake and idle; Tuesday noon's analysis finds it.
-            ledger.store(pc.awake_evening(MONDAY))
-            analyse(18)
-            analyse(18.5)  # nothing new: nothing sent again
-            [opened] = hook.wait_for(1)
-            assert [e["kind"] for e in opened.body["events"]] == ["violation_opened"]
-            event = opened.body["events"][0]
-            assert event["key"] == "violation:pc-1:2026-11-16T18:30:00+00:00"
-            assert event["site"] == "hotel-de-ville" and event["group"] == "workstations"
-            assert event["domain"] == "Environnement utilisateur"
-            assert event["summary"] == "pc-1: 2026-11-16 19:30 → 2026-11-17 07:30"
-            [alert] = _am_alerts(alertmanager.url)
-            assert alert["labels"]["violation"] == event["key"]
-            assert gauge.open_devices() == [
-                ("pc-1", "Environnement utilisateur", "hotel-de-ville", "workstations")
-            ]
-            assert box.messages == []  # a first offence waits for the digest
+        # Monday evening awake and idle; Tuesday noon's analysis finds it.
+        ledger.store(pc.awake_evening(MONDAY))
+        analyse(18)
+        analyse(18.5)  # nothing new: nothing sent again
+        [opened] = hook.wait_for(1)
+        assert [e["kind"] for e in opened.body["events"]] == ["violation_opened"]
+        event = opened.body["events"][0]
+        assert event["key"] == "violation:pc-1:2026-11-16T18:30:00+00:00"
+        assert event["site"] == "hotel-de-ville" and event["group"] == "workstations"
+        assert event["domain"] == "Environnement utilisateur"
+        assert event["summary"] == "pc-1: 2026-11-16 19:30 → 2026-11-17 07:30"
+        [alert] = held_alerts(alertmanager.url, device_id="pc-1")
+        assert alert.labels["violation"] == event["key"]
+        assert gauge.open_devices() == [
+            ("pc-1", "Environnement utilisateur", "hotel-de-ville", "workstations")
+        ]
+        assert box.messages == []  # a first offence waits for the digest
 
-            # Wednesday 08:00 in Paris: the digest of the open violations
-            morning = MONDAY + timedelta(hours=37)
-            for _ in range(2):  # the job fired twice (a restart): one e-mail
-                run_digest(
-                    dispatcher,
-                    lambda: service.open_alerts(morning),
-                    by="site",
-                    tz=PARIS,
-                    now=morning,
-                )
-                assert dispatcher.drain(15)
-            [digest] = box.wait_for(1)
-            assert digest["Subject"] == (
-                "[veille] 1 poste(s) hors politique de veille – site hotel-de-ville – 2026-11-18"
+        # Wednesday 08:00 in Paris: the digest of the open violations
+        morning = MONDAY + timedelta(hours=37)
+        for _ in range(2):  # the job fired twice (a restart): one e-mail
+            run_digest(
+                run.dispatcher,
+                lambda: run.service.open_alerts(morning),
+                by="site",
+                tz=PARIS,
+                now=morning,
             )
+            run.drain()
+        [digest] = box.wait_for(1)
+        assert digest["Subject"] == (
+            "[veille] 1 poste(s) hors politique de veille – site hotel-de-ville – 2026-11-18"
+        )
 
-            # It slept on Tuesday night: Wednesday noon's analysis resolves Monday's violation.
-            ledger.store(pc.sleeps(MONDAY + NIGHT))
-            analyse(18 + 24)
-            analyse(18.5 + 24)
-            assert len(hook.wait_for(2)) == 2
-            assert [e["kind"] for e in hook.received[1].body["events"]] == ["violation_resolved"]
-            assert hook.received[1].body["events"][0]["ends_at"] == "2026-11-18T06:30:00+00:00"
-            assert _am_alerts(alertmanager.url) == []
-            assert gauge.open_devices() == []
-            notice = box.wait_for(2)[1]
-            assert notice["Subject"] == "[veille] Conforme à nouveau : pc-1"
-        finally:
-            service.stop()
+        # It slept on Tuesday night: Wednesday noon's analysis resolves Monday's violation.
+        ledger.store(pc.sleeps(MONDAY + NIGHT))
+        analyse(18 + 24)
+        analyse(18.5 + 24)
+        assert len(hook.wait_for(2)) == 2
+        assert [e["kind"] for e in hook.received[1].body["events"]] == ["violation_resolved"]
+        assert hook.received[1].body["events"][0]["ends_at"] == "2026-11-18T06:30:00+00:00"
+        assert held_alerts(alertmanager.url, device_id="pc-1") == []
+        assert gauge.open_devices() == []
+        notice = box.wait_for(2)[1]
+        assert notice["Subject"] == "[veille] Conforme à nouveau : pc-1"
     assert len(hook.received) == 2 and len(box.messages) == 2
     assert registry.get_sample_value("veille_alert_deliveries_total", {"channel": "email"}) == 2
 

@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
-import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from collector.alerts.alertmanager import AlertmanagerChannel
-from collector.alerts.delivered import DeliveryLog
-from collector.alerts.dispatcher import Dispatcher, RetryPolicy
-from collector.alerts.service import AlertService
+from collector.alerts.dispatcher import Channel
 from collector.alerts.webhook import WebhookChannel
 from collector.config import CollectorConfig, SnmpTarget
 from collector.inventory import Device, Inventory
-from collector.jobs import recompute
 from collector.ledger import Ledger
 from collector.model import Sample
 from collector.snmp.client import SnmpClient
@@ -38,7 +30,8 @@ from collector.snmp.snmprec import load_snmprec
 from collector.startup import check_startup
 from contract.settings import ConfigError
 from loopback.servers import _Alertmanager
-from tests.alerts.http_sink import http_sink
+from tests.alerts.end_to_end import alert_run, held_alerts
+from tests.alerts.http_sink import Sink
 
 pytestmark = pytest.mark.integration
 
@@ -105,22 +98,8 @@ def _poll_history(responder: SnmpResponder, target: SnmpTarget, until: datetime)
     return asyncio.run(run())
 
 
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    led.migrate()
-    yield led
-    led.close()
-
-
-def _am(url: str) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{url}/api/v2/alerts", timeout=10) as resp:
-        body: list[dict[str, Any]] = json.load(resp)
-    return [a for a in body if a["labels"].get("device_id") == DEVICE]
-
-
 def test_an_access_point_powered_at_night_is_alerted_then_resolved(
-    ledger: Ledger, alertmanager: _Alertmanager
+    ledger: Ledger, alertmanager: _Alertmanager, webhook: Sink
 ) -> None:
     responder = SnmpResponder()
     responder.add_dataset("microsemipdsine", load_snmprec(WALK))
@@ -142,50 +121,34 @@ def test_an_access_point_powered_at_night_is_alerted_then_resolved(
     ledger.write_samples(samples)
     inv = Inventory([Device(id=DEVICE, kind="poe_midspan", site="hotel-de-ville")])
     check_startup(cfg, inv)  # the PoE ports name an SNMP target: accepted
-    with http_sink() as hook:
-        dispatcher = Dispatcher(
-            [AlertmanagerChannel(alertmanager.url), WebhookChannel(hook.url)],
-            registry=CollectorRegistry(),
-            delivery_log=DeliveryLog(ledger.engine),
-            retry=RetryPolicy(max_attempts=3, initial_seconds=0.05),
+    hook = webhook
+    channels: list[Channel] = [AlertmanagerChannel(alertmanager.url), WebhookChannel(hook.url)]
+    with alert_run(cfg, ledger, inv, channels) as run:
+        tuesday = MONDAY + timedelta(days=1)  # Tuesday 13:00 in Paris
+        run.analyse(tuesday)
+        run.analyse(tuesday + timedelta(minutes=5))  # nothing again
+        [call] = hook.wait_for(1)
+        assert [e["kind"] for e in call.body["events"]] == ["poe_night_draw"], call.body
+        [event] = call.body["events"]
+        key = "poe:hdv-poe-01:port-1.1:2026-11-16T18:30:00+00:00"  # 19:30 in Paris
+        assert (event["kind"], event["key"], event["state"]) == ("poe_night_draw", key, "open")
+        assert event["labels"]["port"] == "port-1.1" and event["site"] == "hotel-de-ville"
+        assert event["starts_at"] == "2026-11-16T19:00:00+00:00"  # 20:00 in Paris
+        # 20:00 to 06:45, its last sample above: 10 h 45 min
+        assert event["description"].startswith(
+            "port-1.1 drew up to 7 W (limit 2 W) for 10 h 45 min"
         )
-        service = AlertService(cfg, ledger, inv, dispatcher)
-        service.start()
-        try:
+        [alert] = held_alerts(alertmanager.url, device_id=DEVICE)
+        assert alert.labels["alertname"] == "VeillePoeNightDraw"
+        assert alert.labels["port"] == "port-1.1"
 
-            def analyse(now: datetime) -> None:
-                start = now - timedelta(hours=cfg.analysis.lookback_hours)
-                job = recompute(ledger, inv, cfg, start=start, end=now, now=now)
-                service.on_analysis(job.events, now, job.config_events)
-                assert dispatcher.drain(15)
-
-            tuesday = MONDAY + timedelta(days=1)  # Tuesday 13:00 in Paris
-            analyse(tuesday)
-            analyse(tuesday + timedelta(minutes=5))  # nothing again
-            [call] = hook.wait_for(1)
-            assert [e["kind"] for e in call.body["events"]] == ["poe_night_draw"], call.body
-            [event] = call.body["events"]
-            key = "poe:hdv-poe-01:port-1.1:2026-11-16T18:30:00+00:00"  # 19:30 in Paris
-            assert (event["kind"], event["key"], event["state"]) == ("poe_night_draw", key, "open")
-            assert event["labels"]["port"] == "port-1.1" and event["site"] == "hotel-de-ville"
-            assert event["starts_at"] == "2026-11-16T19:00:00+00:00"  # 20:00 in Paris
-            # 20:00 to 06:45, its last sample above: 10 h 45 min
-            assert event["description"].startswith(
-                "port-1.1 drew up to 7 W (limit 2 W) for 10 h 45 min"
-            )
-            [alert] = _am(alertmanager.url)
-            assert alert["labels"]["alertname"] == "VeillePoeNightDraw"
-            assert alert["labels"]["port"] == "port-1.1"
-
-            # Tuesday night the access point was off: Wednesday's run resolves Monday's night.
-            analyse(MONDAY + timedelta(days=2))
-            assert len(hook.wait_for(2)) == 2
-            [done] = hook.received[1].body["events"]
-            assert (done["key"], done["state"]) == (key, "resolved")
-            assert done["ends_at"] == "2026-11-18T06:30:00+00:00"  # Wednesday 07:30 in Paris
-            assert _am(alertmanager.url) == []
-        finally:
-            service.stop()
+        # Tuesday night the access point was off: Wednesday's run resolves Monday's night.
+        run.analyse(MONDAY + timedelta(days=2))
+        assert len(hook.wait_for(2)) == 2
+        [done] = hook.received[1].body["events"]
+        assert (done["key"], done["state"]) == (key, "resolved")
+        assert done["ends_at"] == "2026-11-18T06:30:00+00:00"  # Wednesday 07:30 in Paris
+        assert held_alerts(alertmanager.url, device_id=DEVICE) == []
     assert len(hook.received) == 2
 
 

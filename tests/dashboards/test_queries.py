@@ -22,7 +22,8 @@ import pytest
 from collector.dashboards.build import OUTPUT
 from collector.dashboards.spec import WAITING
 from loopback import servers
-from tests.dashboards.conftest import SCRAPE_SECONDS, STEP_SECONDS
+from tests.dashboards.conftest import STEP_SECONDS
+from tests.demo_run import SCRAPE_SECONDS
 
 pytestmark = pytest.mark.integration
 
