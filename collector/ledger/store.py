@@ -1,5 +1,6 @@
-"""Write the ledger (reads are in :mod:`collector.ledger.reads`). With those two and
-:mod:`collector.ledger.violations`, the only modules that run SQL.
+"""Write the ledger (reads are in :mod:`collector.ledger.reads`). With those two and the
+table helpers beside them (:mod:`collector.ledger.samples`, ``messages``, ``devices``,
+``violations``…), the only modules that run SQL.
 
 Writes come in batches (one transaction per batch): accepted telemetry (deduplicated by
 device, agent epoch and seq, comparing content: the same key with other content is a conflict,
@@ -12,14 +13,14 @@ re-tagged on the way out.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection
 
 from collector.analysis.compliance import WindowOutcome
 from collector.analysis.coverage import to_columns
@@ -39,9 +40,15 @@ from collector.ledger.messages import (
 )
 from collector.ledger.reads import LedgerReads
 from collector.ledger.retention import HistoryExpired, expire_history
+from collector.ledger.samples import (
+    Processors,
+    SampleRows,
+    insert_samples,
+    sample_row,
+    sqlite_sample_processors,
+)
 from collector.model import ExemptionRecord, Sample, ViolationEvent, ViolationRecord
-from collector.wire import AnyReading, Message
-from contract.schema import Quality
+from collector.wire import Message
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +78,10 @@ class Ledger(LedgerReads):
         self.url = url
         self.dead_letter_payload_bytes = dead_letter_payload_bytes
         self.engine: Engine = create_engine(url, future=True)
-        self._sample_procs: tuple[Callable[[Any], Any], Callable[[Any], Any]] | None = None
+        self._sample_procs: Processors | None = None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            self._sample_procs = _sqlite_sample_processors(self.engine.dialect)
+            self._sample_procs = sqlite_sample_processors(self.engine.dialect)
 
     def migrate(self) -> None:
         """Bring the schema to the newest version (Alembic)."""
@@ -109,7 +116,7 @@ class Ledger(LedgerReads):
         order = sorted(range(len(batch)), key=lambda i: batch[i].key)
         kept: list[int] = []
         conflicts: list[int] = []
-        rows = _SampleRows(self._sample_procs)
+        rows = SampleRows(self._sample_procs)
         state_rows: list[dict[str, Any]] = []
         latest: dict[str, Accepted] = {}
         counts: dict[str, int] = {}
@@ -141,7 +148,7 @@ class Ledger(LedgerReads):
                 if last is None or msg.observed_at >= last.message.observed_at:
                     latest[msg.device_id] = acc
             if rows.params:
-                self._insert_samples(conn, rows)
+                insert_samples(conn, rows)
             if state_rows:
                 conn.execute(t.states.insert(), state_rows)
             touch_devices(conn, self._insert_ignore(t.devices), latest, counts)
@@ -155,18 +162,6 @@ class Ledger(LedgerReads):
         return StoreResult(
             len(kept), len(batch) - len(kept), len(rows.params), tuple(kept), tuple(conflicts)
         )
-
-    def _insert_samples(self, conn: Connection, rows: _SampleRows) -> None:
-        """On SQLite the rows go straight to the driver's executemany (SQLAlchemy's per-row
-        parameter handling took two thirds of the time of a large insert), already converted
-        by the columns' own bind processors (:class:`_SampleRows`)."""
-        if self._sample_procs is None:
-            conn.execute(
-                t.samples.insert(),
-                [dict(zip(SAMPLE_COLUMNS, r, strict=True)) for r in rows.params],
-            )
-            return
-        conn.exec_driver_sql(_SAMPLES_SQL, rows.params)
 
     def _upsert_device(
         self,
@@ -196,7 +191,7 @@ class Ledger(LedgerReads):
 
     def write_samples(self, rows: Iterable[Sample]) -> int:
         """Store samples that came by another path than MQTT (SNMP polls)."""
-        batch = [_sample_row(s) for s in rows]
+        batch = [sample_row(s) for s in rows]
         if batch:
             with self.engine.begin() as conn:
                 conn.execute(t.samples.insert(), batch)
@@ -336,69 +331,6 @@ class Ledger(LedgerReads):
         return int(raw), int(hourly)
 
 
-SAMPLE_COLUMNS = ("device_id", "ts", "metric", "component", "value", "source", "quality")
-_SAMPLES_SQL = (
-    f"INSERT INTO {t.samples.name} ({', '.join(SAMPLE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in SAMPLE_COLUMNS)})"
-)
-
-
-class _SampleRows:
-    """A batch's sample rows in ``SAMPLE_COLUMNS`` order, built in one pass. With SQLite's bind
-    processors (``procs``) they are the driver's parameters: each distinct time converted once
-    (as UTC, the ledger's zone: every accepted time is UTC already), the value by its column's
-    processor. Without (PostgreSQL), SQLAlchemy converts them."""
-
-    def __init__(self, procs: tuple[Callable[[Any], Any], Callable[[Any], Any]] | None) -> None:
-        self.params: list[tuple[Any, ...]] = []
-        self._procs = procs
-        self._stamps: dict[datetime, Any] = {}
-
-    def add(self, device_id: str, readings: Iterable[AnyReading | Sample]) -> None:
-        q = _QUALITY
-        if self._procs is None:
-            self.params += [
-                (device_id, r.ts, r.metric, r.component, r.value, r.source, q[r.quality])
-                for r in readings
-            ]
-            return
-        to_ts, to_value = self._procs
-        stamps = self._stamps
-        for r in readings:
-            stamp = stamps.get(r.ts)
-            if stamp is None:
-                ts = r.ts if r.ts.tzinfo is None else r.ts.astimezone(UTC)
-                stamp = stamps[r.ts] = to_ts(ts)
-            value = r.value if to_value is _same else to_value(r.value)
-            self.params.append(
-                (device_id, stamp, r.metric, r.component, value, r.source, q[r.quality])
-            )
-
-
-#: a quality's text (``.value`` is a property: a dict is five times cheaper, and the driver
-#: binds a plain ``str`` twice as fast as the enum)
-_QUALITY: dict[Quality, str] = {q: q.value for q in Quality}
-
-
-def _sqlite_sample_processors(
-    dialect: Dialect,
-) -> tuple[Callable[[Any], Any], Callable[[Any], Any]] | None:
-    """The SQLite bind processors of ``samples.ts`` and ``samples.value``; None if any other
-    column has one (then samples take SQLAlchemy's own path)."""
-    procs = {
-        name: t.samples.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        for name in SAMPLE_COLUMNS
-    }
-    to_ts, to_value = procs.pop("ts"), procs.pop("value")
-    if any(procs.values()) or dialect.paramstyle != "qmark":
-        return None
-    return (to_ts or _same), (to_value or _same)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
 def _state_row(msg: Message) -> dict[str, Any]:
     st = msg.state
     assert st is not None
@@ -425,18 +357,6 @@ def _hourly_row(h: HourlyEnergy) -> dict[str, object]:
         "resets": h.resets,
         "covered": covered,
         "slot_kwh": slots,
-    }
-
-
-def _sample_row(s: Sample) -> dict[str, Any]:
-    return {
-        "device_id": s.device_id,
-        "ts": s.ts,
-        "metric": s.metric,
-        "component": s.component,
-        "value": s.value,
-        "source": s.source,
-        "quality": s.quality.value,
     }
 
 
