@@ -203,8 +203,8 @@ def run(a: argparse.Namespace, broker: Server, vm_url: str, workdir: Path) -> di
     mine.send(("stop", 0.0))
     receive(mine, child, 120)
     counts = ledger_counts(workdir / "ledger.sqlite")
-    vm_samples = vm_count_samples(vm_url, "bench_.+", t_since)
     readings = acked * READINGS_PER_MESSAGE
+    vm_samples = vm_count_samples(vm_url, "bench_.+", t_since, expect=readings)
     wall = t_end - start
     lat = [d for _, d in watch.latencies]
     steady = [d for seen, d in watch.latencies if seen >= start + a.interval]

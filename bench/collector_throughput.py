@@ -269,7 +269,7 @@ def collector_phase(
         ledger_samples = db.execute("SELECT count(*) FROM samples").fetchone()[0]
     acked = sum(p["acked"] for p in pubs)
     sent = acked * load.readings
-    vm_samples = vm_count_samples(vm.url, "bench_.+", load.t0)
+    vm_samples = vm_count_samples(vm.url, "bench_.+", load.t0, expect=sent)
     t_first, r_first = first or (t_go, 0.0)
     return {
         "published_messages": acked,

@@ -112,6 +112,7 @@ class CollectorApp:
                 cfg.ledger.url,
                 dead_letter_payload_bytes=cfg.retention.dead_letter_payload_bytes,
             )
+            self.writer.start()
         self.ingestor = Ingestor(
             self.writer or self.ledger,
             self.metrics,

@@ -100,6 +100,13 @@ class LedgerWriter:
             raise LedgerUnavailable(f"ledger writer answered {type(answer).__name__}")
         return answer
 
+    def start(self) -> None:
+        """Start the child now rather than at the first batch (it takes seconds: imports and
+        the ledger's engine), so that a writer that cannot start is said at start-up; raises
+        ``LedgerUnavailable`` then, as a later batch would."""
+        with self._lock:
+            self._running()
+
     def count_online(self) -> int:
         answer = self._call("count_online")
         return answer if isinstance(answer, int) else 0

@@ -178,6 +178,7 @@ def test_a_window_too_small_for_three_batches_is_said_at_start(
         app.start(jobs=False)
     try:
         assert app.ingestor is not None and app.ingestor.batch_size == 200
+        assert app.writer is not None and _child(app.writer).is_running()  # started with the app
         said = [r.getMessage() for r in caplog.records if "three batches" in r.getMessage()]
         if warned:
             assert said == [
