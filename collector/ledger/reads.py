@@ -64,21 +64,7 @@ class LedgerReads:
             .order_by(t.states.c.ts)
         )
         with self.engine.connect() as conn:
-            return [
-                StateObservation(
-                    device_id=r.device_id,
-                    ts=utc(r.ts),
-                    power_state=r.power_state,
-                    idle_seconds=r.idle_seconds,
-                    blockers=tuple(r.blockers or ()),
-                    blockers_known=r.blockers is not None,
-                    slept=tuple(
-                        (datetime.fromisoformat(a), datetime.fromisoformat(b))
-                        for a, b in (r.slept or ())
-                    ),
-                )
-                for r in conn.execute(q)
-            ]
+            return [_state(r) for r in conn.execute(q)]
 
     def devices_seen(self, start: datetime, end: datetime) -> list[str]:
         """Devices with samples or states in [start, end)."""
@@ -338,6 +324,21 @@ def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
         clock_skew_seconds=m["clock_skew_seconds"],
         messages=m["messages"] or 0,
         epoch=m["epoch"],
+    )
+
+
+def _state(r: Row[tuple[object, ...]]) -> StateObservation:
+    m = r._mapping
+    return StateObservation(
+        device_id=m["device_id"],
+        ts=utc(m["ts"]),
+        power_state=m["power_state"],
+        idle_seconds=m["idle_seconds"],
+        blockers=tuple(m["blockers"] or ()),
+        blockers_known=m["blockers"] is not None,
+        slept=tuple(
+            (datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in (m["slept"] or ())
+        ),
     )
 
 
