@@ -144,7 +144,7 @@ def recompute(
     if chunk < 1:
         raise ValueError("chunk must be at least 1")
     start = _hour_floor(start)
-    kinds = {r.device_id: r.kind for r in ledger.devices()}
+    kinds = dict(ledger.device_kinds())
     recorded = ledger.exemptions()
     n_hours = n_viol = 0
     events: list[ViolationEvent] = []

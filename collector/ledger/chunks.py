@@ -33,6 +33,7 @@ from contract.schema import Quality
 FETCH_ROWS = 2_000
 
 S = t.samples.c
+_QUALITY = {q.value: q for q in Quality}  # Quality(text), without the enum's call per row
 H = t.hourly_energy
 PW = t.policy_windows
 
@@ -51,7 +52,10 @@ def samples_by_device(
     for device_id, group in groupby(rows, key=lambda r: r[0]):
         yield (
             device_id,
-            [Sample(d, utc(ts), m, v, src, Quality(q), c) for d, ts, m, v, src, q, c in group],
+            [
+                Sample(d, utc(ts), m, v, src, _QUALITY.get(q) or Quality(q), c)
+                for d, ts, m, v, src, q, c in group
+            ],
         )
 
 
