@@ -224,12 +224,11 @@ def compute_figures(
         for p in instantaneous_pue(recent, inventory, at=now, max_age_seconds=max_age)
     )
 
-    records = {r.device_id: r for r in ledger.devices()}
+    kinds = dict(ledger.device_kinds())
 
     def kind(device_id: str) -> str:
         d = inventory.get(device_id)
-        rec = records.get(device_id)
-        return (d.kind if d else None) or (rec.kind if rec else None) or UNKNOWN_KIND
+        return (d.kind if d else None) or kinds.get(device_id) or UNKNOWN_KIND
 
     expected = Counter(
         d.kind for d in inventory.devices.values() if kind_of(d.kind).agent or kind_of(d.kind).snmp
@@ -261,8 +260,6 @@ def compute_figures(
         violation_windows=tuple(
             (dev, inventory.domain_of(dev), n) for dev, n in sorted(windows.items())
         ),
-        power_states=tuple(
-            sorted((r.device_id, r.power_state) for r in records.values() if r.power_state)
-        ),
+        power_states=tuple(ledger.power_states()),
         compliance=tuple(compliance),
     )

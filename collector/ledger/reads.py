@@ -143,6 +143,28 @@ class LedgerReads:
                 _device(r) for r in conn.execute(select(t.devices).order_by(t.devices.c.device_id))
             ]
 
+    def device_ids(self) -> list[str]:
+        """Every known device's id, sorted in Python (one order on every database)."""
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(t.devices.c.device_id)).scalars())
+
+    def devices_of(self, device_ids: Sequence[str]) -> list[DeviceRecord]:
+        """The records of those of ``device_ids`` that are known, in the order given."""
+        wanted = list(dict.fromkeys(device_ids))
+        found: dict[str, DeviceRecord] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                q = select(t.devices).where(t.devices.c.device_id.in_(wanted[i : i + 500]))
+                found.update((r.device_id, r) for r in map(_device, conn.execute(q)))
+        return [found[d] for d in wanted if d in found]
+
+    def power_states(self) -> list[tuple[str, str]]:
+        """(device, last reported power state) of the devices that reported one, by device."""
+        d = t.devices.c
+        q = select(d.device_id, d.power_state).where(d.power_state.is_not(None))
+        with self.engine.connect() as conn:
+            return sorted((dev, state) for dev, state in conn.execute(q) if state)
+
     def device_kinds(self) -> list[tuple[str, str | None]]:
         """(device, kind as last reported, None if never) of each known device, without the
         rest of its row: the analysis job needs only that (50,000 records are ~80 MB)."""

@@ -30,8 +30,11 @@ def test_figures_kwh_per_domain_equal_the_hourly_rows(tmp_path: Path) -> None:
     recompute(ledger, inventory, cfg, start=START, end=END, now=END)
     figures = compute_figures(ledger, inventory, cfg, now=END)
     local_day = END.astimezone(ZoneInfo(cfg.policy.timezone)).date()
-    for label, kind in (("today", "day"), ("quarter", "quarter")):
-        start = period_of(kind, local_day, cfg.policy.timezone).start
+    tz = cfg.policy.timezone
+    for label, start in (
+        ("today", period_of("day", local_day, tz).start),
+        ("quarter", period_of("quarter", local_day, tz).start),
+    ):
         want = {
             d.domain: (d.kwh, d.measured_kwh)
             for d in kwh_by_domain(ledger.hourly(start, END), inventory)
@@ -40,9 +43,7 @@ def test_figures_kwh_per_domain_equal_the_hourly_rows(tmp_path: Path) -> None:
         assert len(want) >= 2 and all(k > 0 for k, _m in want.values())
         assert got.keys() == want.keys()
         for domain, (kwh, measured) in want.items():
-            assert got[domain] == (
-                pytest.approx(kwh, rel=1e-12),
-                pytest.approx(measured, rel=1e-12),
-            )
+            assert got[domain][0] == pytest.approx(kwh, rel=1e-12), (label, domain)
+            assert got[domain][1] == pytest.approx(measured, rel=1e-12), (label, domain)
     assert any(p.period == "interim" for p in figures.pue)
     ledger.close()

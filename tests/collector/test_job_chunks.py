@@ -210,3 +210,22 @@ def test_chunk_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="chunk"):
         recompute(ledger, Inventory([]), cfg, start=START, end=END, now=END, chunk=0)
     ledger.close()
+
+
+def test_the_jobs_narrow_device_reads_say_what_the_records_say(sqlite_ledger: Path) -> None:
+    ledger = Ledger(f"sqlite:///{sqlite_ledger}")
+    try:
+        records = ledger.devices()
+        ids = sorted(r.device_id for r in records)
+        assert len(ids) > 10 and ledger.device_ids() == ids
+        assert sorted(ledger.device_kinds()) == sorted((r.device_id, r.kind) for r in records)
+        states = sorted((r.device_id, r.power_state) for r in records if r.power_state)
+        assert states and ledger.power_states() == states
+        wanted = [ids[3], "not-known", ids[0], ids[3], ids[-1]]
+        got = ledger.devices_of(wanted)
+        assert [r.device_id for r in got] == [ids[3], ids[0], ids[-1]]
+        assert got == [
+            next(r for r in records if r.device_id == d) for d in (ids[3], ids[0], ids[-1])
+        ]
+    finally:
+        ledger.close()
