@@ -1,6 +1,6 @@
 """The analysis job's CPU per device: the job by chunks of devices against the job one device
-at a time it replaced (the oracle of ``tests/collector/test_job_chunks.py``), on copies of one
-ledger, alternated so that both see the same machine.
+at a time it replaced (``_job_oracle.py``, the oracle of ``tests/collector/test_job_chunks.py``),
+on copies of one ledger, alternated so that both see the same machine.
 
 The ledger is ``collector_memory.py``'s: N desktops with ``--hours`` of data (a power estimate
 and the uptime every 10 minutes, a state every 30 minutes). Each run is ``collector.jobs.
@@ -29,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script
 
+from _job_oracle import per_device  # noqa: E402
 from _servers import machine  # noqa: E402
 from collector_memory import write_inventory, write_ledger  # noqa: E402
 
@@ -36,7 +37,6 @@ from collector.config import CollectorConfig  # noqa: E402
 from collector.inventory import Inventory, load_inventory  # noqa: E402
 from collector.jobs import JobReport, recompute  # noqa: E402
 from collector.ledger import Ledger  # noqa: E402
-from tests.collector.test_job_chunks import per_device  # noqa: E402
 
 Job = Callable[[Ledger, Inventory, CollectorConfig, datetime, datetime], JobReport]
 JOBS: dict[str, Job] = {

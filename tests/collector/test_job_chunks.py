@@ -2,16 +2,17 @@
 the job one device at a time wrote: the same hourly and daily rows, violations, events and
 window outcomes, row for row, on SQLite and PostgreSQL.
 
-The reference below is the job as it was before chunks (one set of queries per device through
-the :class:`Ledger` methods), kept here as the oracle. The ledger is a simulated fleet's three
-days through the collector's own ingest path (devices awake at night, laptops with exemptions,
-servers), plus a recorded exemption; the job runs twice (two mornings), so violations are
-found, then go on or resolve.
+The reference is the job as it was before chunks (one set of queries per device through the
+:class:`Ledger` methods), kept as the oracle in ``bench/_job_oracle.py``. The ledger is a
+simulated fleet's three days through the collector's own ingest path (devices awake at night,
+laptops with exemptions, servers), plus a recorded exemption; the job runs twice (two
+mornings), so violations are found, then go on or resolve.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,90 +21,25 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from collector.analysis.compliance import DeviceWatts, outcomes
-from collector.analysis.energy import hourly_energy
-from collector.analysis.lifecycle import advance
-from collector.analysis.windows import windows_between
 from collector.config import CollectorConfig
-from collector.config_review import advance_configuration
 from collector.ingest.pipeline import Ingestor
 from collector.inventory import Inventory
-from collector.jobs import (
-    JobReport,
-    _hour_floor,
-    evaluate_device,
-    policy_group_for,
-    recompute,
-    with_recorded_exemptions,
-)
-from collector.ledger import Ledger, daily
+from collector.jobs import recompute
+from collector.ledger import Ledger
 from collector.metrics import CollectorMetrics
-from collector.model import ExemptionRecord, ViolationEvent
+from collector.model import ExemptionRecord
 from collector.sim.agents import history
 from collector.sim.fleet import Fleet, build_fleet
 from contract.schema import Telemetry, topic
 from loopback import servers
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from _job_oracle import per_device
+
 # Thursday 3 December 2026, 09:00 UTC: three nights of data behind.
 END = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 START = END - timedelta(days=3)
 TABLES = ("hourly_energy", "daily_energy", "violations", "violation_events", "policy_windows")
-
-
-def per_device(
-    ledger: Ledger, inventory: Inventory, cfg: CollectorConfig, *, start: datetime, now: datetime
-) -> JobReport:
-    """The job one device at a time, as it was (the oracle)."""
-    end = now
-    start = _hour_floor(start)
-    kinds = {r.device_id: r.kind for r in ledger.devices()}
-    recorded = ledger.exemptions()
-    n_hours = n_viol = 0
-    events: list[ViolationEvent] = []
-    devices = ledger.devices_seen(start, end)
-    for device_id in devices:
-        samples = ledger.samples_for(device_id, start, end)
-        gap = cfg.analysis.max_gap_seconds
-        hours = hourly_energy(samples, max_gap_seconds=gap, start=start, end=end)
-        ledger.replace_hourly(device_id, hours)
-        tz = cfg.policy.timezone
-        daily.refresh_days(ledger.engine, ledger.hourly_for, device_id, [h.hour for h in hours], tz)
-        n_hours += len(hours)
-        device = inventory.get(device_id)
-        group = policy_group_for(device, kinds.get(device_id), cfg)
-        if group is None:
-            continue
-        device = with_recorded_exemptions(
-            device, device_id, kinds.get(device_id), group[0], recorded
-        )
-        since = start - timedelta(days=1)
-        obs = ledger.states_for(device_id, since, end)
-        stored = ledger.violations_of(device_id, since)
-        evaluation = evaluate_device(stored, obs, device, group, cfg, now=now)
-        records, changes = advance(stored, evaluation, now=now)
-        ledger.save_violations(records, changes)
-        windows = [w for w in windows_between(since, now, group[1], cfg.policy) if w[1] > start]
-        ledger.replace_outcomes(
-            device_id,
-            outcomes(
-                device_id,
-                group[0],
-                windows,
-                violations=evaluation.found,
-                exempt=evaluation.exempt,
-                observations=obs,
-                hourly=ledger.hourly_of(device_id, since, end),
-                watts=DeviceWatts.of(
-                    device.kind if device else kinds.get(device_id),
-                    device.idle_watts if device else None,
-                ),
-                now=now,
-            ),
-        )
-        events += changes
-        n_viol += len(evaluation.found)
-    _records, config_events = advance_configuration(ledger, inventory, cfg, now=now)
-    return JobReport(len(devices), n_hours, n_viol, tuple(events), tuple(config_events))
 
 
 def fill(url: str, fleet: Fleet) -> None:
