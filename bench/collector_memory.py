@@ -11,8 +11,12 @@ generated here), then in a child process of its own:
 
 1. starts a ``CollectorApp`` with that inventory and ledger against a Mosquitto on a free
    127.0.0.1 port: SNMP off (no targets), no time-series sink, /metrics on; analysis jobs off,
-   so that the job runs exactly when asked: RSS after start (VmRSS, and USS);
-2. runs the analysis job once (``CollectorApp.recompute``, what the scheduled job runs:
+   so that the job runs exactly when asked; then ``freeze_startup`` as ``veille-collector run``
+   does: RSS after start (VmRSS, and USS);
+2. the parent publishes one agent message per device (5 readings and a state block, QoS 1,
+   from its own process): the child's peak RSS while it receives and stores them (VmHWM, reset
+   just before), their wall and CPU time, and RSS once all are in the ledger;
+3. runs the analysis job once (``CollectorApp.recompute``, what the scheduled job runs:
    ``analysis.lookback_hours`` = 24 over the day) and records its wall and CPU time, RSS after
    it and the peak (VmHWM); then a second run, to see whether memory keeps growing.
 
@@ -50,7 +54,7 @@ from _servers import machine, receive  # noqa: E402
 from loopback.servers import mosquitto  # noqa: E402
 
 CTX = mp.get_context("spawn")
-STEPS = ("after_start", "first_job", "second_job")
+STEPS = ("after_start", "after_ingest", "first_job", "second_job")
 TS = "%Y-%m-%d %H:%M:%S.%f"  # how the ledger's DateTime columns are stored in SQLite
 
 
@@ -135,12 +139,29 @@ def _memory(pid: int) -> dict[str, int]:
     }
 
 
-def run_child(settings: dict[str, Any], inventory: str, now_iso: str, conn: Connection) -> None:
-    """Start the collector, then run the analysis job twice; report memory at each step."""
+def _reset_peak(pid: int) -> bool:
+    """Reset the process's VmHWM to its current RSS (Linux ``clear_refs`` 5)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _cpu() -> float:
+    t = psutil.Process().cpu_times()
+    return float(t.user + t.system)
+
+
+def run_child(
+    settings: dict[str, Any], inventory: str, now_iso: str, expected: int, conn: Connection
+) -> None:
+    """Start the collector, take ``expected`` messages, then run the analysis job twice;
+    report memory at each step."""
     import logging
     import os
 
-    from collector.app import CollectorApp
+    from collector.app import CollectorApp, freeze_startup
     from collector.config import CollectorConfig
     from collector.inventory import load_inventory
 
@@ -149,21 +170,101 @@ def run_child(settings: dict[str, Any], inventory: str, now_iso: str, conn: Conn
     t0 = time.monotonic()
     app = CollectorApp(CollectorConfig.model_validate(settings), load_inventory(Path(inventory)))
     app.start(jobs=False)
+    freeze_startup()
     out: dict[str, Any] = {"start_seconds": round(time.monotonic() - t0, 2)}
     time.sleep(2.0)
     out["after_start"] = _memory(me)
+    reset = _reset_peak(me)
+    cpu0, w0 = _cpu(), time.monotonic()
+    conn.send("ready")  # the parent publishes now
+    stored = 0
+    while stored < expected and time.monotonic() - w0 < 1800:
+        time.sleep(0.2)
+        stored = app.ledger.count("messages")
+    out["after_ingest"] = {
+        "messages_stored": stored,
+        "dead_letters": app.ledger.count("dead_letters"),
+        "wall_seconds": round(time.monotonic() - w0, 2),
+        "cpu_seconds": round(_cpu() - cpu0, 2),
+        "peak_reset": reset,  # False: peak_rss_bytes is the peak since start
+        **_memory(me),
+    }
     now = datetime.fromisoformat(now_iso)
     for run in ("first_job", "second_job"):
-        cpu0, w0 = psutil.Process().cpu_times(), time.monotonic()
+        cpu0, w0 = _cpu(), time.monotonic()
         app.recompute(now)
-        cpu1 = psutil.Process().cpu_times()
         out[run] = {
             "wall_seconds": round(time.monotonic() - w0, 2),
-            "cpu_seconds": round(cpu1.user + cpu1.system - cpu0.user - cpu0.system, 2),
+            "cpu_seconds": round(_cpu() - cpu0, 2),
             **_memory(me),
         }
     app.stop()
     conn.send(out)
+
+
+def messages(n: int) -> list[tuple[str, bytes]]:
+    """One message per device, as ``veille-agent run`` sends after a round: RAPL package and
+    DRAM power, the package energy counter, the model's estimate, uptime, and a state block."""
+    from contract.schema import (
+        PowerState,
+        Quality,
+        Reading,
+        SleepSettings,
+        StateBlock,
+        Telemetry,
+        topic,
+    )
+
+    now = datetime.now(UTC)
+    settings = SleepSettings(sleep_ac_seconds=1800, display_ac_seconds=600)
+    out = []
+    for i in range(n):
+        values: tuple[tuple[str, str, str | None, Quality, float], ...] = (
+            ("power_watts", "rapl", "package-0", Quality.MEASURED, 8.0 + i % 30),
+            ("power_watts", "rapl", "dram", Quality.MEASURED, 1.5),
+            ("energy_joules_total", "rapl", "package-0", Quality.MEASURED, 3.6e6 + i),
+            ("power_watts", "model", None, Quality.ESTIMATED, 20.0 + i % 40),
+            ("uptime_seconds", "procfs", None, Quality.MEASURED, 90_000.0),
+        )
+        readings = [
+            Reading(ts=now, metric=m, value=v, source=s, quality=q, component=c)
+            for m, s, c, q, v in values
+        ]
+        state = StateBlock(
+            power_state=PowerState.IDLE, ts=now, idle_seconds=120.0, on_battery=False,
+            sleep_settings=settings,
+        )  # fmt: skip
+        msg = Telemetry(
+            device_id=device_id(i), seq=0, sent_at=now, kind="desktop", readings=readings,
+            state=state,
+        )  # fmt: skip
+        out.append((topic(f"site-{i % 40}", msg.device_id, "telemetry"), msg.to_json()))
+    return out
+
+
+def publish(port: int, payloads: list[tuple[str, bytes]]) -> float:
+    """Publish at QoS 1 (at most 400 unacknowledged); returns the seconds it took."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="mem-publisher")
+    client.max_inflight_messages_set(200)
+    client.connect("127.0.0.1", port, keepalive=60)
+    client.loop_start()
+    t0 = time.monotonic()
+    window: list[mqtt.MQTTMessageInfo] = []
+    for name, payload in payloads:
+        window.append(client.publish(name, payload, qos=1))
+        if len(window) >= 400:
+            for info in window:
+                info.wait_for_publish(60)
+            window = []
+    for info in window:
+        info.wait_for_publish(60)
+    took = time.monotonic() - t0
+    client.disconnect()
+    client.loop_stop()
+    return took
 
 
 def one_size(n: int, a: argparse.Namespace, workdir: Path, broker_port: int) -> dict[str, Any]:
@@ -182,11 +283,16 @@ def one_size(n: int, a: argparse.Namespace, workdir: Path, broker_port: int) -> 
         "metrics": {"port": 0},
         "analysis": {"lookback_hours": hours},
     }
+    payloads = messages(n)
     mine, theirs = CTX.Pipe()
-    args = (settings, str(inventory), now.isoformat(), theirs)
+    args = (settings, str(inventory), now.isoformat(), n, theirs)
     child = CTX.Process(target=run_child, args=args, daemon=True)
     child.start()
+    receive(mine, child, 600)  # started
+    published = publish(broker_port, payloads)
+    del payloads
     got = receive(mine, child, 7200)
+    got["after_ingest"]["publish_seconds"] = round(published, 2)
     child.join(60)
     with sqlite3.connect(db) as conn:
         hourly = conn.execute("SELECT count(*) FROM hourly_energy").fetchone()[0]
@@ -213,9 +319,11 @@ def per_device(sizes: list[dict[str, Any]]) -> dict[str, float]:
 
 def write(a: argparse.Namespace, sizes: list[dict[str, Any]]) -> None:
     s = sizes[-1]
-    start, job, again = (s[k]["rss_bytes"] / 1e6 for k in STEPS)
+    start, ingest, job, again = (s[k]["rss_bytes"] / 1e6 for k in STEPS)
     print(
-        f"{s['devices']:>6,} devices: RSS after start {start:.0f} MB, after the job "
+        f"{s['devices']:>6,} devices: RSS after start {start:.0f} MB, after one message per "
+        f"device {ingest:.0f} MB (peak {s['after_ingest']['peak_rss_bytes'] / 1e6:.0f} MB), "
+        f"after the job "
         f"{job:.0f} MB (peak {s['first_job']['peak_rss_bytes'] / 1e6:.0f} MB; job "
         f"{s['first_job']['cpu_seconds']} CPU s), after a second job {again:.0f} MB"
     )

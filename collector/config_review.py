@@ -33,6 +33,9 @@ from collector.model import (
     ExemptionRecord,
 )
 
+#: Device records read (and judged) at a time.
+DEVICE_CHUNK = 1_000
+
 
 def _device_findings(
     rec: DeviceRecord,
@@ -90,7 +93,11 @@ def advance_configuration(
         stored.setdefault(open_one.device_id, []).append(open_one)
     records: list[ConfigViolationRecord] = []
     events: list[ConfigViolationEvent] = []
-    for rec in sorted(ledger.devices(), key=lambda d: d.device_id):
+    ids = ledger.device_ids()
+    chunks = (
+        ledger.devices_of(ids[i : i + DEVICE_CHUNK]) for i in range(0, len(ids), DEVICE_CHUNK)
+    )
+    for rec in (rec for chunk in chunks for rec in chunk):  # a chunk's records in memory at a time
         group, findings, why = _device_findings(rec, inventory, cfg, today, recorded)
         changed, changes = advance_config(
             stored.get(rec.device_id, []),

@@ -28,22 +28,21 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from collector.analysis.compliance_figures import ComplianceLine, lines_from_tallies
-from collector.analysis.energy import HourlyEnergy
 from collector.analysis.periods import period_of
 from collector.analysis.power_now import POWER, DomainPower, power_by_domain
 from collector.analysis.pue import PueResult, annual_pue, pue_by_datacentre
 from collector.analysis.pue_now import instantaneous_pue
-from collector.analysis.rollup import kwh_by_domain
 from collector.analysis.supply import with_contracts
 from collector.config import CollectorConfig
 from collector.inventory import Inventory
 from collector.ledger import Ledger
 from collector.ledger.compliance import device_tallies
 from collector.model import ACTIVE_STATES, ViolationState
+from collector.report.fast import period_figures
 from contract.kinds import kind_of
 
 OFFENDER_DAYS = 7
@@ -117,12 +116,15 @@ class Figures:
 
 
 def _energy(
-    hourly: list[HourlyEnergy], inventory: Inventory, day_start: datetime, quarter_start: datetime
+    ledger: Ledger, inventory: Inventory, today: date, quarter_first: date, tz: str
 ) -> list[DomainKwh]:
+    """kWh per domain of today and of the quarter so far, from the daily roll-up (the reports'
+    :func:`collector.report.fast.period_figures`: one figure per device in memory, not one
+    per device-hour; a quarter of 50,000 devices is 110 M hourly rows)."""
     out: list[DomainKwh] = []
-    for label, start in (("today", day_start), ("quarter", quarter_start)):
-        rows = [r for r in hourly if r.hour >= start]
-        for d in kwh_by_domain(rows, inventory):
+    tomorrow = today + timedelta(days=1)
+    for label, first in (("today", today), ("quarter", quarter_first)):
+        for d in period_figures(ledger, inventory, first, tomorrow, tz).domains:
             out.append(DomainKwh(d.domain, label, d.kwh, d.measured_kwh))
     return out
 
@@ -187,15 +189,17 @@ def compute_figures(
     tz = cfg.policy.timezone
     local_day = now.astimezone(ZoneInfo(tz)).date()
     day_start = period_of("day", local_day, tz).start
-    quarter_start = period_of("quarter", local_day, tz).start
-    quarter = ledger.hourly(quarter_start, now)
-    energy = _energy(quarter, inventory, day_start, quarter_start)
+    quarter = period_of("quarter", local_day, tz)
+    quarter_start = quarter.start
+    energy = _energy(ledger, inventory, local_day, quarter.first_day, tz)
     factors = cfg.carbon.factors
     cover = cfg.analysis.pue_min_hour_coverage
+    # The PUE reads the hourly rows of the datacentres' meters only.
+    meters = [d.id for d in inventory.devices.values() if d.datacentre and d.pue_role != "none"]
     pue: list[PueFigure] = []
     if quarter_start < now:
         interim = pue_by_datacentre(
-            quarter,
+            ledger.hourly_for(meters, quarter_start, now),
             inventory,
             start=quarter_start,
             end=now,
@@ -204,8 +208,6 @@ def compute_figures(
         )
         # REF and market-based CUE from the supply contracts, as in the reports
         pue += [_pue_figure("interim", r) for r in with_contracts(interim, inventory, cfg.carbon)]
-    # The annual figure reads a year of hourly rows of the datacentres' meters only.
-    meters = [d.id for d in inventory.devices.values() if d.datacentre and d.pue_role != "none"]
     year = [r for m in meters for r in ledger.hourly_of(m, now - timedelta(days=366), now)]
     annual = annual_pue(year, inventory, end=now, factors=factors, min_hour_coverage=cover)
     pue += [_pue_figure("annual", r) for r in with_contracts(annual, inventory, cfg.carbon)]
@@ -222,12 +224,11 @@ def compute_figures(
         for p in instantaneous_pue(recent, inventory, at=now, max_age_seconds=max_age)
     )
 
-    records = {r.device_id: r for r in ledger.devices()}
+    kinds = dict(ledger.device_kinds())
 
     def kind(device_id: str) -> str:
         d = inventory.get(device_id)
-        rec = records.get(device_id)
-        return (d.kind if d else None) or (rec.kind if rec else None) or UNKNOWN_KIND
+        return (d.kind if d else None) or kinds.get(device_id) or UNKNOWN_KIND
 
     expected = Counter(
         d.kind for d in inventory.devices.values() if kind_of(d.kind).agent or kind_of(d.kind).snmp
@@ -259,8 +260,6 @@ def compute_figures(
         violation_windows=tuple(
             (dev, inventory.domain_of(dev), n) for dev, n in sorted(windows.items())
         ),
-        power_states=tuple(
-            sorted((r.device_id, r.power_state) for r in records.values() if r.power_state)
-        ),
+        power_states=tuple(ledger.power_states()),
         compliance=tuple(compliance),
     )

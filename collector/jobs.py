@@ -15,15 +15,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 
-from collector.analysis.compliance import DeviceWatts, outcomes
-from collector.analysis.energy import hourly_energy
+from collector.analysis.compliance import DeviceWatts, WindowOutcome, outcomes
+from collector.analysis.energy import HourlyEnergy, hourly_energy
 from collector.analysis.lifecycle import Evaluation, advance
 from collector.analysis.sleep import find_violations, is_exempt, resolutions
 from collector.analysis.windows import windows_between
 from collector.config import CollectorConfig, PolicyGroup
 from collector.inventory import Device, Exemption, Inventory
-from collector.ledger import Ledger, daily
+from collector.ledger import Ledger, chunks
+from collector.ledger import violations as vt
 from collector.model import (
     ACTIVE_STATES,
     ConfigViolationEvent,
@@ -37,6 +39,9 @@ from contract.kinds import KINDS, kind_of
 log = logging.getLogger(__name__)
 
 DEFAULT_GROUP = "workstations"
+
+#: Devices whose rows the job reads and writes together (one statement per table and chunk).
+CHUNK_DEVICES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,58 +134,32 @@ def recompute(
     start: datetime,
     end: datetime,
     now: datetime,
+    chunk: int = CHUNK_DEVICES,
 ) -> JobReport:
-    """Recompute hourly kWh and sleep violations for every device seen in [start, end)."""
+    """Recompute hourly kWh and sleep violations for every device seen in [start, end).
+
+    Devices go ``chunk`` at a time: one statement per table and chunk (:mod:`collector.ledger.
+    chunks`), the rows of one device in memory at a time; every device's figures are its own,
+    so the result does not depend on ``chunk``."""
+    if chunk < 1:
+        raise ValueError("chunk must be at least 1")
     start = _hour_floor(start)
-    tz = cfg.policy.timezone
-    kinds = {r.device_id: r.kind for r in ledger.devices()}
+    kinds = dict(ledger.device_kinds())
     recorded = ledger.exemptions()
     n_hours = n_viol = 0
     events: list[ViolationEvent] = []
     devices = ledger.devices_seen(start, end)
-    for device_id in devices:
-        samples = ledger.samples_for(device_id, start, end)
-        hours = hourly_energy(
-            samples, max_gap_seconds=cfg.analysis.max_gap_seconds, start=start, end=end
-        )
-        ledger.replace_hourly(device_id, hours)
-        daily.refresh_days(ledger.engine, ledger.hourly_for, device_id, [h.hour for h in hours], tz)
-        n_hours += len(hours)
-        device = inventory.get(device_id)
-        group = policy_group_for(device, kinds.get(device_id), cfg)
-        if group is None:
-            continue
-        device = with_recorded_exemptions(
-            device, device_id, kinds.get(device_id), group[0], recorded
-        )
-        # One extra day back, so a window that began before the period is judged whole.
-        since = start - timedelta(days=1)
-        obs = ledger.states_for(device_id, since, end)
-        stored = ledger.violations_of(device_id, since)
-        evaluation = evaluate_device(stored, obs, device, group, cfg, now=now)
-        records, changes = advance(stored, evaluation, now=now)
-        ledger.save_violations(records, changes)
-        # Each complete window that ended in the period: compliant, violated, unknown, exempt.
-        windows = [w for w in windows_between(since, now, group[1], cfg.policy) if w[1] > start]
-        ledger.replace_outcomes(
-            device_id,
-            outcomes(
-                device_id,
-                group[0],
-                windows,
-                violations=evaluation.found,
-                exempt=evaluation.exempt,
-                observations=obs,
-                hourly=ledger.hourly_of(device_id, since, end),
-                watts=DeviceWatts.of(
-                    device.kind if device else kinds.get(device_id),
-                    device.idle_watts if device else None,
-                ),
-                now=now,
-            ),
-        )
+    for i in range(0, len(devices), chunk):
+        ids = devices[i : i + chunk]
+        n_hours += _energy(ledger, ids, cfg, start, end)
+        judged = {}
+        for device_id in ids:
+            group = policy_group_for(inventory.get(device_id), kinds.get(device_id), cfg)
+            if group is not None:
+                judged[device_id] = group
+        found, changes = _policy(ledger, judged, inventory, kinds, recorded, cfg, start, end, now)
+        n_viol += found
         events += changes
-        n_viol += len(evaluation.found)
     # imported here: config_review builds on this module's policy_group_for
     from collector.config_review import advance_configuration
 
@@ -195,3 +174,119 @@ def recompute(
         len(config_events),
     )
     return JobReport(len(devices), n_hours, n_viol, tuple(events), tuple(config_events))
+
+
+def _energy(
+    ledger: Ledger, ids: list[str], cfg: CollectorConfig, start: datetime, end: datetime
+) -> int:
+    """Hourly kWh of the devices ``ids`` over [start, end), and their daily roll-up, replaced
+    in one transaction; returns the number of hourly rows."""
+    gap = cfg.analysis.max_gap_seconds
+    with ledger.engine.connect() as conn:
+        rows = [
+            h
+            for _device, samples in chunks.samples_by_device(conn, ids, start, end)
+            for h in hourly_energy(samples, max_gap_seconds=gap, start=start, end=end)
+        ]
+    with ledger.engine.begin() as conn:
+        chunks.replace_hourly(conn, rows)
+        chunks.refresh_days(conn, rows, cfg.policy.timezone)
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """One device's new violation records, their changes of state, its window outcomes."""
+
+    records: list[ViolationRecord]
+    changes: list[ViolationEvent]
+    outcomes: list[WindowOutcome]
+    found: int
+
+
+def _policy(
+    ledger: Ledger,
+    judged: dict[str, tuple[str, PolicyGroup]],
+    inventory: Inventory,
+    kinds: dict[str, str | None],
+    recorded: list[ExemptionRecord],
+    cfg: CollectorConfig,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> tuple[int, list[ViolationEvent]]:
+    """Violations and window outcomes of the devices ``judged`` (device -> policy group),
+    saved in one transaction; returns (violations found, changes of state in device order)."""
+    if not judged:
+        return 0, []
+    ids = sorted(judged)
+    # One extra day back, so a window that began before the period is judged whole.
+    since = start - timedelta(days=1)
+    done: dict[str, _Judged] = {}
+    with ledger.engine.connect() as conn:
+        stored = chunks.violations_of(conn, ids, since)
+        hourly = chunks.hourly_of(conn, ids, since, end)
+        seen = chunks.states_by_device(conn, ids, since, end)
+        # devices without states last, with none: their windows count as slept
+        for device_id, obs in chain(seen, ((d, []) for d in ids)):
+            if device_id in done:
+                continue
+            done[device_id] = _judge(
+                device_id,
+                obs,
+                stored.get(device_id, []),
+                hourly.get(device_id, []),
+                judged[device_id],
+                inventory,
+                kinds.get(device_id),
+                recorded,
+                cfg,
+                since=since,
+                start=start,
+                now=now,
+            )
+    results = [done[d] for d in ids]  # in device order, as the events go out
+    records = [r for j in results for r in j.records]
+    changes = [e for j in results for e in j.changes]
+    with ledger.engine.begin() as conn:
+        vt.save(conn, records, changes)
+        chunks.replace_outcomes(conn, [o for j in results for o in j.outcomes])
+    return sum(j.found for j in results), changes
+
+
+def _judge(
+    device_id: str,
+    obs: list[StateObservation],
+    stored: list[ViolationRecord],
+    hourly: list[HourlyEnergy],
+    group: tuple[str, PolicyGroup],
+    inventory: Inventory,
+    kind: str | None,
+    recorded: list[ExemptionRecord],
+    cfg: CollectorConfig,
+    *,
+    since: datetime,
+    start: datetime,
+    now: datetime,
+) -> _Judged:
+    """One device's violations (found, advanced through their life cycle) and the outcome of
+    each complete window that ended in the period: compliant, violated, unknown, exempt."""
+    device = with_recorded_exemptions(inventory.get(device_id), device_id, kind, group[0], recorded)
+    evaluation = evaluate_device(stored, obs, device, group, cfg, now=now)
+    records, changes = advance(stored, evaluation, now=now)
+    windows = [w for w in windows_between(since, now, group[1], cfg.policy) if w[1] > start]
+    judged = outcomes(
+        device_id,
+        group[0],
+        windows,
+        violations=evaluation.found,
+        exempt=evaluation.exempt,
+        observations=obs,
+        hourly=hourly,
+        watts=DeviceWatts.of(
+            device.kind if device else kind,
+            device.idle_watts if device else None,
+        ),
+        now=now,
+    )
+    return _Judged(list(records), list(changes), list(judged), len(evaluation.found))

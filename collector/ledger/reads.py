@@ -64,21 +64,7 @@ class LedgerReads:
             .order_by(t.states.c.ts)
         )
         with self.engine.connect() as conn:
-            return [
-                StateObservation(
-                    device_id=r.device_id,
-                    ts=utc(r.ts),
-                    power_state=r.power_state,
-                    idle_seconds=r.idle_seconds,
-                    blockers=tuple(r.blockers or ()),
-                    blockers_known=r.blockers is not None,
-                    slept=tuple(
-                        (datetime.fromisoformat(a), datetime.fromisoformat(b))
-                        for a, b in (r.slept or ())
-                    ),
-                )
-                for r in conn.execute(q)
-            ]
+            return [_state(r) for r in conn.execute(q)]
 
     def devices_seen(self, start: datetime, end: datetime) -> list[str]:
         """Devices with samples or states in [start, end)."""
@@ -156,6 +142,35 @@ class LedgerReads:
             return [
                 _device(r) for r in conn.execute(select(t.devices).order_by(t.devices.c.device_id))
             ]
+
+    def device_ids(self) -> list[str]:
+        """Every known device's id, sorted in Python (one order on every database)."""
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(t.devices.c.device_id)).scalars())
+
+    def devices_of(self, device_ids: Sequence[str]) -> list[DeviceRecord]:
+        """The records of those of ``device_ids`` that are known, in the order given."""
+        wanted = list(dict.fromkeys(device_ids))
+        found: dict[str, DeviceRecord] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                q = select(t.devices).where(t.devices.c.device_id.in_(wanted[i : i + 500]))
+                found.update((r.device_id, r) for r in map(_device, conn.execute(q)))
+        return [found[d] for d in wanted if d in found]
+
+    def power_states(self) -> list[tuple[str, str]]:
+        """(device, last reported power state) of the devices that reported one, by device."""
+        d = t.devices.c
+        q = select(d.device_id, d.power_state).where(d.power_state.is_not(None))
+        with self.engine.connect() as conn:
+            return sorted((dev, state) for dev, state in conn.execute(q) if state)
+
+    def device_kinds(self) -> list[tuple[str, str | None]]:
+        """(device, kind as last reported, None if never) of each known device, without the
+        rest of its row: the analysis job needs only that (50,000 records are ~80 MB)."""
+        d = t.devices.c
+        with self.engine.connect() as conn:
+            return [(dev, kind) for dev, kind in conn.execute(select(d.device_id, d.kind))]
 
     def hourly(self, start: datetime, end: datetime) -> list[HourlyEnergy]:
         """Every device's hourly kWh for the hours in [start, end)."""
@@ -338,6 +353,21 @@ def _device(r: Row[tuple[object, ...]]) -> DeviceRecord:
         clock_skew_seconds=m["clock_skew_seconds"],
         messages=m["messages"] or 0,
         epoch=m["epoch"],
+    )
+
+
+def _state(r: Row[tuple[object, ...]]) -> StateObservation:
+    m = r._mapping
+    return StateObservation(
+        device_id=m["device_id"],
+        ts=utc(m["ts"]),
+        power_state=m["power_state"],
+        idle_seconds=m["idle_seconds"],
+        blockers=tuple(m["blockers"] or ()),
+        blockers_known=m["blockers"] is not None,
+        slept=tuple(
+            (datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in (m["slept"] or ())
+        ),
     )
 
 

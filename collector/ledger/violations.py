@@ -127,6 +127,16 @@ def of_device(device_id: str, since: datetime) -> Select[tuple[object, ...]]:
     )
 
 
+def of_devices(device_ids: Sequence[str], since: datetime) -> Select[tuple[object, ...]]:
+    """:func:`of_device` for several devices at once, by device then window start."""
+    active = V.c.state.in_([s.value for s in ACTIVE_STATES])
+    return (
+        select(V)
+        .where(V.c.device_id.in_(device_ids), or_(V.c.window_start >= since, active))
+        .order_by(V.c.device_id, V.c.window_start)
+    )
+
+
 def events_between(start: datetime, end: datetime) -> Select[tuple[object, ...]]:
     return select(E).where(and_(E.c.at >= start, E.c.at < end)).order_by(E.c.at, E.c.id)
 
