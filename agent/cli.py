@@ -78,6 +78,7 @@ def _settle() -> None:
 def _run(config: AgentConfig) -> int:
     from agent.runner import Agent
     from agent.spool import SpoolError
+    from agent.wake import system_waiter
     from agent.wiring import build_publisher, build_sources, build_state
 
     try:
@@ -102,12 +103,18 @@ def _run(config: AgentConfig) -> int:
             _settle()
 
     agent = Agent(
-        config, build_sources(config, state, publisher), state, publisher, on_collect=on_collect
+        config,
+        build_sources(config, state, publisher),
+        state,
+        publisher,
+        on_collect=on_collect,
+        waiter=system_waiter(),
     )
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
+        agent.wake()  # the loop sleeps until the next round otherwise
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stop)

@@ -2,9 +2,10 @@
 
 Sources are read in their registry order; one that fails is logged and skipped, the round goes
 on. The fallback (the model estimate) is read only when no source measured the whole
-device's ``power_watts`` (a reading without a component). Between rounds the loop wakes every
-few seconds to look for a resume from sleep (two clock reads) and reports at once when it
-sees one. ``run_once`` builds the message without sending it.
+device's ``power_watts`` (a reading without a component). Between rounds the loop sleeps in
+one blocking wait (:mod:`agent.wake`): on Linux the kernel wakes it on a resume from sleep
+(a clock-jump timerfd), elsewhere it wakes every 5 s to compare two clocks; either way a
+resume is reported at once. ``run_once`` builds the message without sending it.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from agent.sources import FALLBACK, Source, SourceUnavailable
 from agent.spool import SpoolError
 from agent.state.reader import StateReader
 from agent.transport import Publisher
+from agent.wake import Waiter, system_waiter
 from contract.wire import Quality, Reading, StateBlock, Telemetry, utcnow
 
 log = logging.getLogger(__name__)
-
-RESUME_CHECK_SECONDS = 5.0
 
 
 def measures_whole_device(readings: list[Reading]) -> bool:
@@ -44,6 +44,7 @@ class Agent:
         publisher: Publisher | None,
         *,
         on_collect: Callable[[list[Reading], StateBlock], None] | None = None,
+        waiter: Waiter | None = None,
     ) -> None:
         self.config = config
         self.sources = dict(sources)
@@ -52,6 +53,7 @@ class Agent:
         self.on_collect = on_collect
         self.errors_total: dict[str, int] = {}
         self._warned: set[str] = set()
+        self._waiter = waiter
 
     def _read(self, name: str, source: Source) -> list[Reading]:
         try:
@@ -101,9 +103,27 @@ class Agent:
         except SpoolError as exc:
             log.error("could not store telemetry: %s", exc)
 
+    def wake(self) -> None:
+        """Make :meth:`run_forever` look at its ``stop`` event now (call it after setting
+        the event; a signal handler may). Without it, a stop is seen at the next round."""
+        if self._waiter is not None:
+            self._waiter.wake()
+
     def run_forever(self, stop: threading.Event) -> None:
         """Report every interval until ``stop`` is set; report at once after a resume."""
         poll_sleep = getattr(self.state_reader, "poll_sleep", None)
+        own = self._waiter is None
+        waiter = self._waiter = self._waiter or system_waiter()
+        try:
+            self._loop(stop, waiter, poll_sleep)
+        finally:
+            if own:
+                waiter.close()
+                self._waiter = None
+
+    def _loop(
+        self, stop: threading.Event, waiter: Waiter, poll_sleep: Callable[[], bool] | None
+    ) -> None:
         interval = self.config.interval_seconds
         next_round = time.monotonic()
         while not stop.is_set():
@@ -112,7 +132,7 @@ class Agent:
                 self._round()
                 next_round = max(next_round + interval, time.monotonic())
                 continue
-            stop.wait(min(RESUME_CHECK_SECONDS, next_round - now))
-            if poll_sleep is not None and not stop.is_set() and poll_sleep():
+            jumped = waiter.wait(next_round - now)
+            if jumped and poll_sleep is not None and not stop.is_set() and poll_sleep():
                 log.info("resumed from sleep: reporting now")
                 next_round = time.monotonic()

@@ -33,18 +33,17 @@ from contract.wire import Reading, StateBlock, Status, Telemetry, topic, utcnow
 
 log = logging.getLogger(__name__)
 
-IDLE_WAKE_SECONDS = 30.0
+IDLE_WAKE_SECONDS = 600.0
 """The sender thread's wake-up when nothing is in flight: every event that gives it work (a
 submit, a connection, a disconnection, an acknowledgement) wakes it at once; this is only a
 safety net. Each wake reads the spool in a write transaction, so once a second cost the
 agent most of its CPU (bench/README.md, "Agent footprint")."""
 
 NETWORK_LOOP_SECONDS = 10.0
-"""paho's network thread wakes this often when the socket is quiet (paho's default: 1 s). A
-publish from another thread wakes it at once (paho's socket pair); keep-alive pings are due
-every ``mqtt.keepalive`` (at least 5 s; 60 by default) and the broker allows one and a half,
-so the wake-up is at most a quarter of the keep-alive (a ping is then at most a quarter
-late)."""
+"""paho's network thread's wake-up when the socket is quiet and the client not connected
+(paho's default: 1 s). Connected, it sleeps until the next keep-alive ping is due
+(:func:`_until_ping`): a publish from another thread wakes it at once (paho's socket pair),
+and so does anything the broker sends."""
 
 
 class Publisher:
@@ -116,7 +115,7 @@ class Publisher:
         self._client.connect_async(
             self.settings.host, self.settings.port, keepalive=self.settings.keepalive
         )
-        # paho's loop_start, with a longer quiet wake-up than its loop_forever's 1 s default
+        # paho's loop_start, sleeping until the next ping instead of its 1 s default
         client = self._client
         quiet = min(NETWORK_LOOP_SECONDS, self.settings.keepalive / 4)
         client._thread_main = lambda: _network_loop(client, quiet)  # type: ignore[method-assign]
@@ -275,8 +274,35 @@ class Publisher:
                 self.bytes_sent_total += len(payload)
 
 
+def _until_ping(client: paho.Client, default: float) -> float:
+    """Seconds until paho's keep-alive check has something to do, when connected.
+
+    paho (``Client._check_keepalive``) sends a PINGREQ once ``keepalive`` seconds passed since
+    the last packet out or the last bytes in, and drops the connection when a ping's answer is
+    that late; before then a wake-up only finds nothing to do. ``default`` when not connected
+    (or if this paho keeps its times elsewhere).
+    """
+    keepalive = float(getattr(client, "_keepalive", 0) or 0)
+    mutex = getattr(client, "_msgtime_mutex", None)
+    if keepalive <= 0 or mutex is None or not client.is_connected():
+        return default
+    with mutex:
+        out = getattr(client, "_last_msg_out", None)
+        got = getattr(client, "_last_bytes_received", None)
+    if not isinstance(out, float) or not isinstance(got, float):
+        return default
+    due = min(out, got) + keepalive - paho.time_func()
+    return min(max(due, 0.01), keepalive)
+
+
 def _network_loop(client: paho.Client, quiet_seconds: float) -> None:
-    """What paho's ``loop_start`` thread runs, waking every ``quiet_seconds`` when quiet."""
+    """What paho's ``loop_start`` thread runs, each wait until the next ping is due."""
+    step = client._loop
+
+    def loop(timeout: float) -> MQTTErrorCode:
+        return step(_until_ping(client, quiet_seconds))
+
+    client._loop = loop  # type: ignore[method-assign,assignment]
     try:
         client.loop_forever(timeout=quiet_seconds, retry_first_connection=True)
     finally:
