@@ -206,6 +206,29 @@ def test_an_idle_agent_leaves_its_spool_alone(mosquitto: Server) -> None:
         pub.stop()
 
 
+def test_the_network_thread_sleeps_until_a_ping_is_due(mosquitto: Server) -> None:
+    """Connected and quiet, paho's thread is not run at all until the keep-alive ping is
+    due (it woke every 10 s, or a quarter of the keep-alive, before), then pings on time."""
+    spool = Spool(":memory:", max_messages=100, max_age_seconds=3600)
+    pub = _publisher(mosquitto.port, spool, _device(), keepalive=12)
+    pub.start()
+    try:
+        pub.submit(_reading(1))
+        assert pub.drain(10)
+        thread = pub._client._thread
+        assert thread is not None and thread.native_id is not None
+        time.sleep(0.5)
+        with open(f"/proc/self/task/{thread.native_id}/schedstat") as fh:
+            before = int(fh.read().split()[2])
+        time.sleep(6)  # the old loop woke every 3 s here
+        with open(f"/proc/self/task/{thread.native_id}/schedstat") as fh:
+            assert int(fh.read().split()[2]) == before
+        time.sleep(14)  # past the keep-alive: a ping, answered, and the connection kept
+        assert pub.connected and pub.connections_total == 1
+    finally:
+        pub.stop()
+
+
 def test_a_short_keepalive_keeps_the_connection_while_idle(mosquitto: Server) -> None:
     """paho's network thread wakes rarely when quiet, but often enough for the pings: with the
     shortest keep-alive (5 s; Mosquitto cuts a client silent for 7.5 s) an idle agent stays
