@@ -5,9 +5,11 @@ publishing to it, and prometheus-node-exporter bound to 127.0.0.1 and scraped on
 (as Prometheus would). The agent talks TLS to the broker, its production setting
 (``--plain`` for a plain TCP listener; a throw-away CA made with openssl). Samples both
 processes every 5 s for N minutes and reports resident memory (RSS, and USS: memory that is
-the process's alone) and CPU time per hour (the commands a process runs included), steady
-state (the first 10 s of start-up excluded, and given apart). Writes
-``bench/results/agent_footprint.json``. Aim for the agent: < 30 MB RSS, < 0.05 % of a core.
+the process's alone), CPU time per hour and share of a core (the commands a process runs
+included), and wake-ups per hour, both processes over the same steady state: start-up (until
+the agent's first message arrived, 10 s at least) is excluded and given apart
+(``bench/_proc.py`` says what each count is). Writes ``bench/results/agent_footprint.json``.
+Aim for the agent: < 30 MB RSS, < 0.05 % of a core.
 
     python bench/agent_footprint.py [minutes] [--plain]     # default 2, TLS
 
@@ -38,6 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script: loopback/servers.py starts the servers
 
 from loopback.servers import free_port, wait_tcp  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from _proc import Sampler, machine_load, machine_ticks  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "agent_footprint.json"
 WARMUP_SECONDS = 10.0
@@ -73,43 +78,6 @@ def node_exporter_binary() -> str:
     return found
 
 
-class Sampler:
-    """RSS, USS and CPU time of one process over time."""
-
-    def __init__(self, name: str, pid: int) -> None:
-        self.name = name
-        self.proc = psutil.Process(pid)
-        self.samples: list[tuple[float, float, int, int]] = []  # (t, cpu s, rss, uss)
-
-    def sample(self) -> None:
-        with self.proc.oneshot():
-            cpu = self.proc.cpu_times()
-            mem = self.proc.memory_full_info()
-        # Children included: the commands the agent runs (systemd-inhibit...) are its cost.
-        total = cpu.user + cpu.system + cpu.children_user + cpu.children_system
-        self.samples.append((time.monotonic(), total, mem.rss, mem.uss))
-
-    def report(self, started: float) -> dict[str, Any]:
-        steady = [s for s in self.samples if s[0] - started >= WARMUP_SECONDS]
-        first, last = steady[0], steady[-1]
-        span = last[0] - first[0]
-        cpu = last[1] - first[1]
-        return {
-            "pid": self.proc.pid,
-            "rss_bytes_last": last[2],
-            "rss_bytes_max": max(s[2] for s in self.samples),
-            "uss_bytes_last": last[3],
-            "cpu_seconds_startup": round(first[1], 3),
-            "cpu_seconds_steady": round(cpu, 3),
-            "steady_span_seconds": round(span, 1),
-            "cpu_seconds_per_hour": round(cpu / span * 3600, 2) if span else None,
-            "core_percent": round(cpu / span * 100, 4) if span else None,
-            "timeline": [  # (seconds since start, CPU seconds, RSS bytes): where it goes
-                (round(s[0] - started, 1), round(s[1], 3), s[2]) for s in self.samples
-            ],
-        }
-
-
 def make_pki(d: Path) -> None:
     """A throw-away CA and a server certificate for 127.0.0.1 (openssl)."""
 
@@ -127,8 +95,9 @@ def make_pki(d: Path) -> None:
 
 
 def count_messages(
-    port: int, topic: str, counter: list[int], stop: threading.Event, ca: Path | None
+    port: int, topic: str, counter: list[float], stop: threading.Event, ca: Path | None
 ) -> None:
+    """Count the agent's messages in ``counter[0]``; ``counter[1]``: when the first came."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -136,7 +105,13 @@ def count_messages(
     if ca is not None:
         client.tls_set(ca_certs=str(ca))
     client.on_connect = lambda c, *a: c.subscribe(topic, qos=1)
-    client.on_message = lambda *a: counter.__setitem__(0, counter[0] + 1)
+
+    def on_message(*args: Any) -> None:
+        counter[0] += 1
+        if counter[1] == 0:
+            counter[1] = time.monotonic()
+
+    client.on_message = on_message
     client.connect("127.0.0.1", port)
     client.loop_start()
     stop.wait()
@@ -176,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             procs.append(subprocess.Popen([mosquitto, "-c", str(work / "mosquitto.conf")]))
             wait_tcp(mqtt_port)
-            received = [0]
+            received = [0.0, 0.0]
             counter = threading.Thread(
                 target=count_messages,
                 args=(mqtt_port, "veille/v1/bench/+/telemetry", received, stop, ca),
@@ -205,17 +180,25 @@ def main(argv: list[str] | None = None) -> int:
             ]
             end = started + args.minutes * 60
             next_scrape = started
-            while time.monotonic() < end:
+            steady_from: float | None = None  # start-up ends with the first message
+            ticks = machine_ticks()
+            while time.monotonic() < end or steady_from is None:
                 if time.monotonic() >= next_scrape:
                     url = f"http://127.0.0.1:{exporter_port}/metrics"
                     with urllib.request.urlopen(url, timeout=10) as resp:
                         resp.read()
                     next_scrape += 60
+                now = time.monotonic()
                 for s in samplers:
                     s.sample()
+                if steady_from is None and received[1] and now - started >= WARMUP_SECONDS:
+                    steady_from, ticks = now, machine_ticks()
+                if now - started > 120 and steady_from is None:
+                    raise RuntimeError("no message from the agent in 2 minutes: see its log")
                 time.sleep(SAMPLE_SECONDS)
             for s in samplers:
                 s.sample()
+            load = machine_load(ticks, machine_ticks())
             report = {
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "minutes": args.minutes,
@@ -227,8 +210,9 @@ def main(argv: list[str] | None = None) -> int:
                 "agent_interval_seconds": 60,
                 "agent_tls": ca is not None,
                 "node_exporter_scrape_seconds": 60,
-                "messages_received": received[0],
-                "processes": {s.name: s.report(started) for s in samplers},
+                "messages_received": int(received[0]),
+                "machine_during_steady_state": load,
+                "processes": {s.name: s.report(started, steady_from) for s in samplers},
                 "aims": {"rss_bytes": AIM_RSS_BYTES, "core_percent": AIM_CORE_PERCENT},
             }
         finally:
@@ -242,12 +226,21 @@ def main(argv: list[str] | None = None) -> int:
             log.close()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"{'process':<14} {'RSS MB':>7} {'USS MB':>7} {'CPU s/h':>8} {'% core':>7}")
+    print(
+        f"{'process':<14} {'RSS MB':>7} {'USS MB':>7} {'CPU s/h':>8} {'% core':>7} "
+        f"{'(ns) s/h':>8} {'wake-ups/h':>10}"
+    )
     for name, r in report["processes"].items():
         print(
             f"{name:<14} {r['rss_bytes_last'] / 1e6:7.1f} {r['uss_bytes_last'] / 1e6:7.1f} "
-            f"{r['cpu_seconds_per_hour']:8.2f} {r['core_percent']:7.4f}"
+            f"{r['cpu_seconds_per_hour']:8.2f} {r['core_percent']:7.4f} "
+            f"{r['cpu_seconds_per_hour_ns']:8.3f} {r['wakeups_per_hour']:10.0f}"
         )
+    m = report["machine_during_steady_state"]
+    print(
+        f"machine: {m['busy_percent']} % busy, {m['steal_percent']} % stolen by the host, "
+        f"load average {m['load_average_end']}"
+    )
     agent_r = report["processes"]["veille_agent"]
     print(
         f"agent aim: RSS < {AIM_RSS_BYTES / 1e6:.0f} MB: "
