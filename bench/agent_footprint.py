@@ -11,7 +11,7 @@ the agent's first message arrived, 10 s at least) is excluded and given apart
 (``bench/_proc.py`` says what each count is). Writes ``bench/results/agent_footprint.json``.
 Aim for the agent: < 30 MB RSS, < 0.05 % of a core.
 
-    python bench/agent_footprint.py [minutes] [--plain]     # default 2, TLS
+    python bench/agent_footprint.py [minutes] [--plain] [--results FILE]   # default 2, TLS
 
 Installs the Debian package prometheus-node-exporter if missing (apt-get, its service kept
 from starting), which needs root.
@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("minutes", nargs="?", type=float, default=2.0)
     parser.add_argument("--plain", action="store_true", help="no TLS to the broker")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"default {RESULTS}")
     args = parser.parse_args(argv)
     exporter = node_exporter_binary()
     mosquitto = shutil.which("mosquitto", path="/usr/sbin:/usr/bin") or "mosquitto"
@@ -224,8 +225,8 @@ def main(argv: list[str] | None = None) -> int:
                 except subprocess.TimeoutExpired:
                     p.kill()
             log.close()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(report, indent=2) + "\n")
     print(
         f"{'process':<14} {'RSS MB':>7} {'USS MB':>7} {'CPU s/h':>8} {'% core':>7} "
         f"{'(ns) s/h':>8} {'wake-ups/h':>10}"
@@ -247,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'met' if agent_r['rss_bytes_last'] < AIM_RSS_BYTES else 'NOT met'}; "
         f"< {AIM_CORE_PERCENT} % core: "
         f"{'met' if agent_r['core_percent'] < AIM_CORE_PERCENT else 'NOT met'}; "
-        f"{report['messages_received']} messages received; written {RESULTS}"
+        f"{report['messages_received']} messages received; written {args.results}"
     )
     return 0
 

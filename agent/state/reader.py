@@ -2,8 +2,10 @@
 
 A probe is a function returning one fact (idle seconds, sleep settings, blockers, on
 battery, boot time). :class:`Guarded` keeps a failing probe from costing a subprocess every
-minute: after a failure it is retried only after ``retry_seconds``, and its last error is
-kept for ``veille-agent check``. Sleep settings and states change rarely and are cached.
+minute: after a failure it is retried only after ``retry_seconds`` (600 s), after an hour
+when the command is not installed or not allowed (``missing``, ``denied``: an administrator's
+fix, which a restart picks up at once), and its last error is kept for ``veille-agent
+check``. Sleep settings and states change rarely and are cached.
 Blockers that could not be read are sent as unknown (``sleep_blockers_known=false``), never
 as an empty list that would read "no blocker". Power state:
 ``resumed`` when a sleep was seen since the last report, ``active`` when the last input is
@@ -27,6 +29,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+LASTING = frozenset({"missing", "denied"})
+"""Command failures that last until an administrator acts: retried once an hour."""
+
 
 class StateReader(Protocol):
     """Reads the state block."""
@@ -44,6 +49,7 @@ class Guarded(Generic[T]):
         default: T,
         *,
         retry_seconds: float = 600.0,
+        lasting_retry_seconds: float = 3600.0,
         cache_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -51,6 +57,7 @@ class Guarded(Generic[T]):
         self._probe = probe
         self._default = default
         self.retry_seconds = retry_seconds
+        self.lasting_retry_seconds = lasting_retry_seconds
         self.cache_seconds = cache_seconds
         self._clock = clock
         self._next_try = float("-inf")
@@ -70,7 +77,9 @@ class Guarded(Generic[T]):
                 log.info("%s unavailable: %s", self.name, exc)
             self.last_error = str(exc)
             self._value = self._default
-            self._next_try = now + self.retry_seconds
+            lasting = isinstance(exc, CommandError) and exc.kind in LASTING
+            wait = max(self.retry_seconds, self.lasting_retry_seconds if lasting else 0.0)
+            self._next_try = now + wait
         return self._value
 
 

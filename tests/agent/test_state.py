@@ -82,6 +82,33 @@ def test_guarded_probe_backs_off_then_recovers() -> None:
     assert g() == 42 and g.last_error is None
 
 
+def test_guarded_probe_retries_a_missing_command_once_an_hour() -> None:
+    now = {"t": 0.0}
+    calls = {"n": 0}
+
+    def missing() -> int:
+        calls["n"] += 1
+        raise CommandError(["gsettings"], "missing", "gsettings is not installed")
+
+    def failing() -> int:
+        calls["n"] += 1
+        raise CommandError(["loginctl"], "failed", "Failed to connect to bus")
+
+    g = Guarded("x", missing, -1, clock=lambda: now["t"])
+    assert g() == -1 and calls["n"] == 1
+    now["t"] = 601
+    assert g() == -1 and calls["n"] == 1  # not installed: not tried again after 600 s
+    now["t"] = 3601
+    assert g() == -1 and calls["n"] == 2 and "not installed" in (g.last_error or "")
+    calls["n"] = 0
+    now["t"] = 0.0
+    f = Guarded("y", failing, -1, clock=lambda: now["t"])
+    f()
+    now["t"] = 601
+    f()
+    assert calls["n"] == 2  # a failure that may pass: after 600 s
+
+
 def _state(idle: float | None, clocks: Clocks | None = None) -> HostState:
     return HostState(
         idle=lambda: idle,
