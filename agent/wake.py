@@ -21,6 +21,7 @@ import logging
 import os
 import select
 import sys
+import threading
 import time
 
 log = logging.getLogger(__name__)
@@ -85,9 +86,12 @@ class Waiter:
 
     def __init__(self, clock_fd: int | None) -> None:
         self.clock_fd = clock_fd
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        self._woken = threading.Event()  # polling: no pipe (Windows cannot select on one)
+        self._pipe: tuple[int, int] | None = None
+        if clock_fd is not None:
+            self._pipe = os.pipe()
+            for fd in self._pipe:
+                os.set_blocking(fd, False)
 
     @property
     def polls(self) -> bool:
@@ -99,12 +103,13 @@ class Waiter:
 
         Without a clock fd the sleep is at most :data:`POLL_SECONDS` and the answer is True
         each time (the caller compares the clocks)."""
-        if self.clock_fd is None:
-            select.select([self._wake_r], [], [], max(0.0, min(timeout, POLL_SECONDS)))
-            self._drain(self._wake_r)
+        if self.clock_fd is None or self._pipe is None:
+            self._woken.wait(max(0.0, min(timeout, POLL_SECONDS)))
+            self._woken.clear()
             return True
-        ready, _, _ = select.select([self.clock_fd, self._wake_r], [], [], max(0.0, timeout))
-        self._drain(self._wake_r)
+        wake_r = self._pipe[0]
+        ready, _, _ = select.select([self.clock_fd, wake_r], [], [], max(0.0, timeout))
+        self._drain(wake_r)
         if self.clock_fd in ready:
             self._drain(self.clock_fd)
             return True
@@ -112,14 +117,17 @@ class Waiter:
 
     def wake(self) -> None:
         """Make a pending or the next :meth:`wait` return at once (safe in a signal handler)."""
-        with contextlib.suppress(BlockingIOError):  # full: a wake-up is already pending
-            os.write(self._wake_w, b"\0")
+        self._woken.set()
+        if self._pipe is not None:
+            with contextlib.suppress(OSError):  # full: a wake-up is already pending
+                os.write(self._pipe[1], b"\0")
 
     def close(self) -> None:
-        for fd in (self.clock_fd, self._wake_r, self._wake_w):
+        fds = [self.clock_fd, *(self._pipe or ())]
+        self.clock_fd = self._pipe = None
+        for fd in fds:
             if fd is not None:
                 os.close(fd)
-        self.clock_fd = None
 
     @staticmethod
     def _drain(fd: int) -> None:

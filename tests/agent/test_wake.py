@@ -81,6 +81,10 @@ def test_without_a_clock_fd_the_wait_polls() -> None:
         started = time.monotonic()
         assert waiter.wait(0.2) is True  # the caller must compare the clocks itself
         assert time.monotonic() - started < 2
+        threading.Timer(0.2, waiter.wake).start()
+        started = time.monotonic()
+        waiter.wait(30)
+        assert time.monotonic() - started < 4.5  # woken, not the 5 s poll
     finally:
         waiter.close()
 
