@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agent.settings import PowerProfile
+from agent.sources import procstat
 from agent.sources.base import reading
+from agent.sources.procstat import cpu_busy_total
 from agent.sources.profiles import KindProfile, profile_for
 from contract.wire import Quality, Reading, utcnow
 
@@ -26,12 +28,7 @@ class CpuMeter:
         self._last: tuple[float, float] | None = None
 
     def __call__(self) -> float:
-        import psutil
-
-        t = psutil.cpu_times()
-        idle = t.idle + getattr(t, "iowait", 0.0)
-        total = sum(t)
-        busy = total - idle
+        busy, total = cpu_busy_total()
         if self._last is None:
             ratio = busy / total if total > 0 else 0.0
         else:
@@ -76,11 +73,8 @@ class ModelSource:
         logical_cpus: int | None = None,
         memory_bytes: int | None = None,
     ) -> None:
-        if logical_cpus is None or memory_bytes is None:
-            import psutil
-
-            logical_cpus = logical_cpus or psutil.cpu_count() or 1
-            memory_bytes = memory_bytes or psutil.virtual_memory().total
+        logical_cpus = logical_cpus or procstat.logical_cpus()
+        memory_bytes = memory_bytes or procstat.memory_bytes()
         self.idle_watts, self.max_watts, self.display_watts, self.origin = effective_watts(
             kind,
             profile or PowerProfile(),

@@ -179,8 +179,9 @@ def test_run_over_tls_holds_no_pydantic(tls_broker: tuple[Server, Path], tmp_pat
     assert schema.Telemetry.model_validate_json(got[0]).device_id == device
     (line,) = [x for x in err.splitlines() if "loaded packages:" in x]
     packages = set(line.split("loaded packages:")[1].split())
-    assert {"paho", "ssl", "psutil", "agent", "contract"} <= packages  # the list is real
+    assert {"paho", "ssl", "sqlite3", "agent", "contract"} <= packages  # the list is real
     assert not {"pydantic", "pydantic_core", "pydantic_settings"} & packages
+    assert "psutil" not in packages  # Linux: /proc read directly (agent/sources/procstat.py)
     assert "_ssl" in maps and "pydantic" not in maps
     assert "pydantic_core" in Path("/proc/self/maps").read_text()  # where it is, it shows
     assert "s3cret" not in err and key not in err
