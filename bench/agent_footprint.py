@@ -12,6 +12,9 @@ the agent's first message arrived, 10 s at least) is excluded and given apart
 Aim for the agent: < 30 MB RSS, < 0.05 % of a core.
 
     python bench/agent_footprint.py [minutes] [--plain] [--results FILE]   # default 2, TLS
+    # the agent of an earlier commit, with the same venv (a before/after, run side by side):
+    git archive c651784 agent contract | tar -x -C /tmp/before
+    python bench/agent_footprint.py 10 --agent-src /tmp/before --results /tmp/before.json
 
 Installs the Debian package prometheus-node-exporter if missing (apt-get, its service kept
 from starting), which needs root.
@@ -124,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("minutes", nargs="?", type=float, default=2.0)
     parser.add_argument("--plain", action="store_true", help="no TLS to the broker")
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"default {RESULTS}")
+    parser.add_argument(
+        "--agent-src",
+        type=Path,
+        help="run the agent of another checkout (a directory holding its agent/ and contract/, "
+        "e.g. from `git archive`), with this venv's packages: a before/after in the same run",
+    )
     args = parser.parse_args(argv)
     exporter = node_exporter_binary()
     mosquitto = shutil.which("mosquitto", path="/usr/sbin:/usr/bin") or "mosquitto"
@@ -160,9 +169,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             counter.start()
             env = {**os.environ, "MALLOC_ARENA_MAX": "2"}  # as deploy/systemd sets it
+            command = [str(agent)]
+            if args.agent_src is not None:  # its configuration child inherits PYTHONPATH
+                env["PYTHONPATH"] = str(args.agent_src.resolve())
+                command = [sys.executable, "-m", "agent.cli"]
             started = time.monotonic()
             agent_proc = subprocess.Popen(
-                [str(agent), "run", "--config", str(work / "agent.toml")],
+                [*command, "run", "--config", str(work / "agent.toml")],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -210,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                 },
                 "agent_interval_seconds": 60,
                 "agent_tls": ca is not None,
+                "agent_src": None if args.agent_src is None else str(args.agent_src),
                 "node_exporter_scrape_seconds": 60,
                 "messages_received": int(received[0]),
                 "machine_during_steady_state": load,

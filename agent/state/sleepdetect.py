@@ -3,7 +3,8 @@
 Linux: CLOCK_BOOTTIME counts suspend, CLOCK_MONOTONIC does not, so their difference grows by
 the time spent asleep. Windows: GetTickCount64 counts sleep, QueryUnbiasedInterruptTime does
 not. Each poll compares the difference with the previous one; a growth over ``threshold``
-seconds is a sleep that ended "now" (the end is as precise as the polling period). Intervals
+seconds is a sleep that ended "now" (the end is as precise as the poll: at once on Linux,
+where the kernel wakes the run loop on resume, within 5 s elsewhere; :mod:`agent.wake`). Intervals
 wait in a bounded list until the next report takes them; overflow is counted.
 """
 
