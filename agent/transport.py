@@ -39,6 +39,10 @@ submit, a connection, a disconnection, an acknowledgement) wakes it at once; thi
 safety net. Each wake reads the spool in a write transaction, so once a second cost the
 agent most of its CPU (bench/README.md, "Agent footprint")."""
 
+INFLIGHT_WAKE_SECONDS = 1.0
+"""The sender's safety net while messages are in flight: each acknowledgement wakes it at once
+(``_on_publish``), so it no longer polls every 50 ms for the broker's answer."""
+
 NETWORK_LOOP_SECONDS = 10.0
 """paho's network thread's wake-up when the socket is quiet and the client not connected
 (paho's default: 1 s). Connected, it sleeps until the next keep-alive ping is due
@@ -96,6 +100,7 @@ class Publisher:
         self._inflight: list[tuple[int, paho.MQTTMessageInfo]] = []
         self._last_sent: int | None = None
         self._rejected_mids: set[int] = set()
+        self._acked_mids: set[int] = set()  # acknowledged, maybe not yet is_published()
         self._thread: threading.Thread | None = None
         self.sent_total = 0
         self.bytes_sent_total = 0
@@ -198,6 +203,7 @@ class Publisher:
         with self._send_lock:
             client.drop_out_messages()  # the spool resends them, in order
             self._rejected_mids.clear()
+            self._acked_mids.clear()
             self._generation += 1
             self._connected = True
             self.connections_total += 1
@@ -219,13 +225,16 @@ class Publisher:
     ) -> None:
         if reason.is_failure:  # MQTT 5 only: the broker refused this message
             self._rejected_mids.add(mid)
+        # paho calls this before it marks the message published: remember it, or the sender
+        # woken now would find it still in flight and have to poll for it
+        self._acked_mids.add(mid)
         self._wake.set()
 
     # the sender thread
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            self._wake.wait(timeout=0.05 if self._inflight else IDLE_WAKE_SECONDS)
+            self._wake.wait(timeout=INFLIGHT_WAKE_SECONDS if self._inflight else IDLE_WAKE_SECONDS)
             self._wake.clear()
             try:
                 self._pump()
@@ -238,13 +247,14 @@ class Publisher:
         keep = []
         for seq, info in self._inflight:
             try:
-                done = info.is_published()
+                done = info.mid in self._acked_mids or info.is_published()
             except (RuntimeError, ValueError):
                 done = False
             if not done:
                 keep.append((seq, info))
                 continue
             self.spool.ack(seq)
+            self._acked_mids.discard(info.mid)
             if info.mid in self._rejected_mids:
                 self._rejected_mids.discard(info.mid)
                 self.spool.count_drop("rejected")

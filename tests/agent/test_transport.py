@@ -243,3 +243,23 @@ def test_a_short_keepalive_keeps_the_connection_while_idle(mosquitto: Server) ->
         assert pub.connected and pub.connections_total == 1
     finally:
         pub.stop()
+
+
+def test_an_acknowledgement_is_taken_before_paho_marks_it_published() -> None:
+    """paho calls on_publish before it marks the message published: the sender woken by it
+    takes the acknowledgement then, instead of polling every 50 ms until paho catches up."""
+    from paho.mqtt.client import MQTTMessageInfo
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.reasoncodes import ReasonCode
+
+    spool = Spool(":memory:", max_messages=100, max_age_seconds=3600)
+    pub = _publisher(free_port(), spool, _device())
+    seq = pub.submit(_reading(1))
+    info = MQTTMessageInfo(7)
+    pub._inflight = [(seq, info)]
+    pub._reap()
+    assert len(spool) == 1  # no acknowledgement yet: still in flight
+    pub._on_publish(pub._client, None, 7, ReasonCode(PacketTypes.PUBACK, identifier=0), None)
+    assert not info.is_published()  # paho has not marked it yet
+    pub._reap()
+    assert len(spool) == 0 and pub.sent_total == 1 and pub._inflight == []
