@@ -169,14 +169,16 @@ def main(argv: list[str] | None = None) -> int:
             )
             counter.start()
             env = {**os.environ, "MALLOC_ARENA_MAX": "2"}  # as deploy/systemd sets it
-            command = [str(agent)]
-            if args.agent_src is not None:  # its configuration child inherits PYTHONPATH
-                env["PYTHONPATH"] = str(args.agent_src.resolve())
+            command, cwd = [str(agent)], None
+            if args.agent_src is not None:  # `-m` puts the working directory first on the path
+                cwd = args.agent_src.resolve()  # (its configuration child inherits both)
+                env["PYTHONPATH"] = str(cwd)
                 command = [sys.executable, "-m", "agent.cli"]
             started = time.monotonic()
             agent_proc = subprocess.Popen(
                 [*command, "run", "--config", str(work / "agent.toml")],
                 env=env,
+                cwd=cwd,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
