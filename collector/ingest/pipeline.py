@@ -28,13 +28,12 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from collector.ingest.health import LedgerHealth
-from collector.ingest.ratelog import RateLimitedLog
 from collector.ingest.sleep_energy import sleep_samples
 from collector.ingest.stage import Stage
+from collector.ingest.stored import AfterCommit, Item, Raw
 from collector.ingest.validate import Limits, Rejected, ValidStatus, validate
 from collector.ledger.errors import LedgerRefused, LedgerUnavailable, classify
 from collector.ledger.messages import Accepted, Rejection, StatusChange
@@ -47,27 +46,6 @@ from collector.sinks import Sink
 log = logging.getLogger(__name__)
 
 RETRY_FIRST_SECONDS = 0.2
-
-
-@dataclass(frozen=True, slots=True)
-class Raw:
-    """One message as received; ``ack`` tells the broker it is stored (None: nothing to do)."""
-
-    topic: str
-    payload: bytes
-    received_at: datetime
-    ack: Callable[[], None] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Item:
-    """A message read and sorted: exactly one of accepted, status or rejection is set."""
-
-    raw: Raw
-    accepted: Accepted | None = None
-    status: StatusChange | None = None
-    rejection: Rejection | None = None
-    code: str = ""  # the rejection's metric label
 
 
 class Ingestor:
@@ -97,8 +75,8 @@ class Ingestor:
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
         # a writer process: validate here while the last batch commits there, and the one
         # before is sent to the sink and acknowledged
-        self._commits: Stage[list[_Item]] | None = None
-        self._acks: Stage[tuple[list[_Item], StoreResult]] | None = None
+        self._commits: Stage[list[Item]] | None = None
+        self._acks: Stage[tuple[list[Item], StoreResult]] | None = None
         if isinstance(ledger, LedgerWriter):
             self._commits = Stage("ingest-commit", self._store_durably)
             self._acks = Stage("ingest-ack", self._ack_stored, maxsize=2)
@@ -107,9 +85,7 @@ class Ingestor:
         self._idle = threading.Event()
         self._idle.set()
         self._stopping = threading.Event()
-        self._rejections = RateLimitedLog(
-            log, what="rejections (see veille-collector dead-letters)"
-        )
+        self._after = AfterCommit(metrics, sink, ledger.count_online)
 
     def start(self) -> None:
         for stage in (self._acks, self._commits):  # each ready before the step feeding it
@@ -191,7 +167,7 @@ class Ingestor:
             if self._pending <= 0:
                 self._idle.set()
 
-    def _store_durably(self, items: list[_Item]) -> bool:
+    def _store_durably(self, items: list[Item]) -> bool:
         """Commit every message of ``items``, then acknowledge it. False if the collector
         stopped while the ledger was unavailable (those messages stay unacknowledged)."""
         pending = [items]
@@ -223,20 +199,20 @@ class Ingestor:
                 self._ack_stored((part, result))
         return True
 
-    def _ack_stored(self, stored: tuple[list[_Item], StoreResult]) -> bool:
+    def _ack_stored(self, stored: tuple[list[Item], StoreResult]) -> bool:
         part, result = stored
-        self._done(part, result)
+        self._after(part, result)
         self._finished(len(part))
         return True
 
-    def _item(self, raw: Raw) -> _Item:
+    def _item(self, raw: Raw) -> Item:
         """Validate one message; never raises (a reader's bug is a rejection with its name)."""
         try:
             valid = validate(raw.topic, raw.payload, raw.received_at, self.limits)
             if isinstance(valid, ValidStatus):
                 st = valid.status
                 change = StatusChange(st.device_id, valid.site, st.online, st.ts or raw.received_at)
-                return _Item(raw, status=change)
+                return Item(raw, status=change)
             msg = valid.message
             extra: tuple[Sample, ...] = ()
             if msg.state is not None and msg.state.slept:
@@ -256,15 +232,15 @@ class Ingestor:
             topic=raw.topic,
             payload=raw.payload,
         )
-        return _Item(raw, accepted=accepted)
+        return Item(raw, accepted=accepted)
 
     @staticmethod
-    def _rejection(raw: Raw, code: str, reason: str) -> _Item:
-        return _Item(
+    def _rejection(raw: Raw, code: str, reason: str) -> Item:
+        return Item(
             raw, rejection=Rejection(raw.topic, reason, raw.payload, raw.received_at), code=code
         )
 
-    def _refused(self, item: _Item, reason: str) -> _Item:
+    def _refused(self, item: Item, reason: str) -> Item:
         """The one message of a split batch that the ledger refused: its dead letter (the
         topic made printable, in case that is what was refused)."""
         topic = item.raw.topic.encode("ascii", "replace").decode().replace("\x00", "?")
@@ -274,7 +250,7 @@ class Ingestor:
         raw = Raw(topic, item.raw.payload, item.raw.received_at, item.raw.ack)
         return self._rejection(raw, "ledger_refused", text)
 
-    def _lost(self, item: _Item, reason: str) -> None:
+    def _lost(self, item: Item, reason: str) -> None:
         self.metrics.messages.labels("lost").inc()
         log.error(
             "message on %r lost: the ledger refused it and its dead letter (%s)",
@@ -284,7 +260,7 @@ class Ingestor:
         if item.raw.ack is not None:
             item.raw.ack()
 
-    def _commit(self, part: Sequence[_Item]) -> StoreResult:
+    def _commit(self, part: Sequence[Item]) -> StoreResult:
         try:
             return self.ledger.store(
                 [i.accepted for i in part if i.accepted is not None],
@@ -293,56 +269,3 @@ class Ingestor:
             )
         except Exception as exc:  # the worker must survive whatever the ledger raises
             raise classify(exc) from exc
-
-    def _done(self, part: Sequence[_Item], result: StoreResult) -> None:
-        """After the commit: count, send to the time-series sink, acknowledge."""
-        accepted = [i.accepted for i in part if i.accepted is not None]
-        m = self.metrics.messages
-        m.labels("stored").inc(result.stored_messages)
-        m.labels("duplicate").inc(result.duplicates - len(result.conflicts))
-        m.labels("conflict").inc(len(result.conflicts))
-        if result.conflicts:  # one line per batch, not per message: a spoofer could flood
-            first = accepted[result.conflicts[0]].message
-            devices = sorted({accepted[c].message.device_id for c in result.conflicts})
-            log.warning(
-                "%d messages came again with other content (conflicts, e.g. %s seq %d epoch "
-                "%s; devices %s): kept as dead letters, not stored",
-                len(result.conflicts),
-                first.device_id,
-                first.seq,
-                first.epoch or "none",
-                ", ".join(devices[:10]) + (" …" if len(devices) > 10 else ""),
-            )
-        self.metrics.readings.labels("mqtt").inc(result.samples)
-        statuses = 0
-        for i in part:
-            if i.rejection is not None:
-                self.metrics.rejects.labels(i.code).inc()
-                m.labels("rejected").inc()
-                self._rejections.warning(
-                    "rejected %r: %s", i.rejection.topic[:200], i.rejection.reason
-                )
-            elif i.status is not None:
-                statuses += 1
-        m.labels("status").inc(statuses)
-        if accepted:
-            freshest = min(a.received_at - a.message.sent_at for a in accepted)
-            self.metrics.lag.set(max(freshest, timedelta(0)).total_seconds())
-        if self.sink is not None and result.samples:
-            stored = [accepted[i] for i in result.stored]
-            readings = [(a.message.device_id, a.message.readings) for a in stored]
-            extra = [s for a in stored for s in a.extra_samples]
-            try:
-                self.sink.write_readings(readings)
-                if extra:
-                    self.sink.write(extra)
-            except RuntimeError as exc:  # a closed or dead sink; the ledger has them
-                log.error("time-series sink did not take %d samples: %s", result.samples, exc)
-        for i in part:
-            if i.raw.ack is not None:
-                i.raw.ack()
-        if statuses:
-            try:
-                self.metrics.devices_online.set(self.ledger.count_online())
-            except Exception as exc:  # a gauge; the next status message sets it again
-                log.debug("devices online not counted: %s", exc)
