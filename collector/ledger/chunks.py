@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, bindparam, delete, select
 
 from collector.analysis.compliance import WindowOutcome
+from collector.analysis.coverage import to_columns
 from collector.analysis.energy import HourlyEnergy
 from collector.analysis.periods import local_midnight
 from collector.ledger import daily
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
 from collector.ledger.reads import _hourly, _state
-from collector.ledger.store import _hourly_row
 from collector.ledger.tables import utc
 from collector.model import Sample, StateObservation, ViolationRecord
 from contract.schema import Quality
@@ -155,3 +155,19 @@ def replace_outcomes(conn: Connection, outcomes: Sequence[WindowOutcome]) -> Non
             for o in outcomes
         ],
     )
+
+
+def _hourly_row(h: HourlyEnergy) -> dict[str, object]:
+    covered, slots = to_columns(h.covered, h.slot_kwh)
+    return {
+        "device_id": h.device_id,
+        "hour": h.hour,
+        "kwh": h.kwh,
+        "coverage": h.coverage,
+        "measured_kwh": h.measured_kwh,
+        "estimated_kwh": h.estimated_kwh,
+        "source": h.source,
+        "resets": h.resets,
+        "covered": covered,
+        "slot_kwh": slots,
+    }

@@ -23,8 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from collector.analysis.compliance import WindowOutcome
-from collector.analysis.coverage import to_columns
 from collector.analysis.energy import HourlyEnergy
+from collector.ledger import chunks
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
 from collector.ledger.devices import checked, touch_devices
@@ -254,14 +254,8 @@ class Ledger(LedgerReads):
             return
         if any(r.device_id != device_id for r in rows):
             raise ValueError(f"hourly rows of another device than {device_id}")
-        hours = [r.hour for r in rows]
         with self.engine.begin() as conn:
-            conn.execute(
-                delete(t.hourly_energy).where(
-                    t.hourly_energy.c.device_id == device_id, t.hourly_energy.c.hour.in_(hours)
-                )
-            )
-            conn.execute(t.hourly_energy.insert(), [_hourly_row(r) for r in rows])
+            chunks.replace_hourly(conn, rows)
 
     def save_violations(
         self, records: Sequence[ViolationRecord], events: Sequence[ViolationEvent] = ()
@@ -274,33 +268,11 @@ class Ledger(LedgerReads):
 
     def replace_outcomes(self, device_id: str, outcomes: Sequence[WindowOutcome]) -> None:
         """Replace a device's window outcomes for the windows in ``outcomes``."""
-        if not outcomes:
-            return
-        with self.engine.begin() as conn:
-            pw = t.policy_windows
-            conn.execute(
-                delete(pw).where(
-                    pw.c.device_id == device_id,
-                    pw.c.window_start.in_([o.window_start for o in outcomes]),
-                )
-            )
-            conn.execute(
-                pw.insert(),
-                [
-                    {
-                        "device_id": o.device_id,
-                        "window_start": o.window_start,
-                        "window_end": o.window_end,
-                        "policy_group": o.group,
-                        "status": o.status.value,
-                        "kwh_wasted": o.kwh_wasted,
-                        "wasted_quality": o.wasted_quality.value,
-                        "kwh_avoided": o.kwh_avoided,
-                        "slept_seconds": o.slept_seconds,
-                    }
-                    for o in outcomes
-                ],
-            )
+        if any(o.device_id != device_id for o in outcomes):
+            raise ValueError(f"window outcomes of another device than {device_id}")
+        if outcomes:
+            with self.engine.begin() as conn:
+                chunks.replace_outcomes(conn, outcomes)
 
     def add_exemption(self, e: ExemptionRecord) -> ExemptionRecord:
         """Record an exemption; returns it with its id."""
@@ -341,22 +313,6 @@ def _state_row(msg: Message) -> dict[str, Any]:
         "idle_seconds": st.idle_seconds,
         "blockers": None if st.blockers_unknown else list(st.sleep_blockers),  # None: unknown
         "slept": [[x.start.isoformat(), x.end.isoformat()] for x in st.slept],
-    }
-
-
-def _hourly_row(h: HourlyEnergy) -> dict[str, object]:
-    covered, slots = to_columns(h.covered, h.slot_kwh)
-    return {
-        "device_id": h.device_id,
-        "hour": h.hour,
-        "kwh": h.kwh,
-        "coverage": h.coverage,
-        "measured_kwh": h.measured_kwh,
-        "estimated_kwh": h.estimated_kwh,
-        "source": h.source,
-        "resets": h.resets,
-        "covered": covered,
-        "slot_kwh": slots,
     }
 
 
