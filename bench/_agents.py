@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -47,8 +48,18 @@ def site(n: int) -> str:
     return f"site-{n % 10}"
 
 
-def agent_message(n: int, seq: int, boot_wall: float) -> tuple[str, bytes]:
-    """Device ``n``'s message number ``seq``, every reading timestamped now."""
+def agent_message(
+    n: int,
+    seq: int,
+    boot_wall: float,
+    *,
+    name: Callable[[int], str] = device_id,
+    site_of: Callable[[int], str] = site,
+) -> tuple[str, bytes]:
+    """Device ``n``'s message number ``seq``, every reading timestamped now, as
+    ``veille-agent run`` sends after a round: RAPL package and DRAM power, the package energy
+    counter, the model's estimate, uptime, and a state block. ``name`` and ``site_of`` give the
+    device's id and site (a benchmark's own inventory)."""
     now = datetime.now(UTC)
     uptime = max(now.timestamp() - boot_wall, 0.0)
     values: tuple[tuple[str, str, str | None, Quality, float], ...] = (
@@ -67,10 +78,10 @@ def agent_message(n: int, seq: int, boot_wall: float) -> tuple[str, bytes]:
         sleep_settings=_SETTINGS,
     )  # fmt: skip
     msg = Telemetry(
-        device_id=device_id(n), seq=seq, sent_at=now, kind="desktop", readings=readings,
+        device_id=name(n), seq=seq, sent_at=now, kind="desktop", readings=readings,
         state=state,
     )  # fmt: skip
-    return topic(site(n), msg.device_id, "telemetry"), msg.to_json()
+    return topic(site_of(n), msg.device_id, "telemetry"), msg.to_json()
 
 
 def run_fleet(

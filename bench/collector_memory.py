@@ -49,6 +49,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script
 
+from _agents import agent_message  # noqa: E402
 from _servers import machine, receive  # noqa: E402
 
 from loopback.servers import mosquitto  # noqa: E402
@@ -203,43 +204,13 @@ def run_child(
 
 
 def messages(n: int) -> list[tuple[str, bytes]]:
-    """One message per device, as ``veille-agent run`` sends after a round: RAPL package and
-    DRAM power, the package energy counter, the model's estimate, uptime, and a state block."""
-    from contract.schema import (
-        PowerState,
-        Quality,
-        Reading,
-        SleepSettings,
-        StateBlock,
-        Telemetry,
-        topic,
-    )
-
-    now = datetime.now(UTC)
-    settings = SleepSettings(sleep_ac_seconds=1800, display_ac_seconds=600)
-    out = []
-    for i in range(n):
-        values: tuple[tuple[str, str, str | None, Quality, float], ...] = (
-            ("power_watts", "rapl", "package-0", Quality.MEASURED, 8.0 + i % 30),
-            ("power_watts", "rapl", "dram", Quality.MEASURED, 1.5),
-            ("energy_joules_total", "rapl", "package-0", Quality.MEASURED, 3.6e6 + i),
-            ("power_watts", "model", None, Quality.ESTIMATED, 20.0 + i % 40),
-            ("uptime_seconds", "procfs", None, Quality.MEASURED, 90_000.0),
-        )
-        readings = [
-            Reading(ts=now, metric=m, value=v, source=s, quality=q, component=c)
-            for m, s, c, q, v in values
-        ]
-        state = StateBlock(
-            power_state=PowerState.IDLE, ts=now, idle_seconds=120.0, on_battery=False,
-            sleep_settings=settings,
-        )  # fmt: skip
-        msg = Telemetry(
-            device_id=device_id(i), seq=0, sent_at=now, kind="desktop", readings=readings,
-            state=state,
-        )  # fmt: skip
-        out.append((topic(f"site-{i % 40}", msg.device_id, "telemetry"), msg.to_json()))
-    return out
+    """One message per device, as ``veille-agent run`` sends after a round
+    (:func:`_agents.agent_message`), under this benchmark's ids and sites."""
+    boot = time.time() - 90_000.0  # an uptime of 25 h
+    return [
+        agent_message(i, 0, boot, name=device_id, site_of=lambda k: f"site-{k % 40}")
+        for i in range(n)
+    ]
 
 
 def publish(port: int, payloads: list[tuple[str, bytes]]) -> float:

@@ -19,6 +19,7 @@ windows of 10,000 devices over a quarter, against 0.4 s; ``bench/report_scale.py
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Float, case, cast, func, select
 
@@ -53,26 +54,23 @@ def _ended(start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
 
 def device_tallies(engine: Engine, start: datetime, end: datetime) -> list[DeviceTally]:
     """Per (device, group, outcome): the windows that ended in [start, end)."""
-    q = (
-        select(pw.c.policy_group, pw.c.device_id, pw.c.status, *_sums())
-        .where(*_ended(start, end))
-        .group_by(pw.c.policy_group, pw.c.device_id, pw.c.status)
-    )
-    with engine.connect() as conn:
-        return [
-            DeviceTally(r[1], r[0], _tally(r[2], r[3], r[4], r[5], r[6])) for r in conn.execute(q)
-        ]
+    rows = _grouped(engine, pw.c.device_id, start, end)
+    return [DeviceTally(r[1], r[0], _tally(*r[2:])) for r in rows]
 
 
 def night_tallies(engine: Engine, start: datetime, end: datetime) -> list[NightTally]:
     """Per (window start, group, outcome): the windows that ended in [start, end)."""
+    rows = _grouped(engine, pw.c.window_start, start, end)
+    return [NightTally(utc(r[1]), r[0], _tally(*r[2:])) for r in rows]
+
+
+def _grouped(engine: Engine, by: ColumnElement[Any], start: datetime, end: datetime) -> list[Any]:
+    """(group, ``by``, status, the sums of :func:`_sums`) of the windows that ended in
+    [start, end), per group, ``by`` and status."""
     q = (
-        select(pw.c.policy_group, pw.c.window_start, pw.c.status, *_sums())
+        select(pw.c.policy_group, by, pw.c.status, *_sums())
         .where(*_ended(start, end))
-        .group_by(pw.c.policy_group, pw.c.window_start, pw.c.status)
+        .group_by(pw.c.policy_group, by, pw.c.status)
     )
     with engine.connect() as conn:
-        return [
-            NightTally(utc(r[1]), r[0], _tally(r[2], r[3], r[4], r[5], r[6]))
-            for r in conn.execute(q)
-        ]
+        return list(conn.execute(q))

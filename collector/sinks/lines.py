@@ -110,9 +110,10 @@ class _Encoder:
     def __init__(self, measurement: str, tags_for: TagsFor) -> None:
         self._measurement, self._tags_for = measurement, tags_for
         self._prefixes: dict[tuple[str, str, str, str | None, str], str] = {}
+        self._stamps: dict[datetime, int] = {}
 
     def run(self, messages: Iterable[tuple[str, Sequence[Readable]]]) -> Encoded:
-        prefixes, stamps = self._prefixes, dict[datetime, int]()
+        prefixes, stamps = self._prefixes, self._stamps
         out: list[str] = []
         skipped = 0
         isfinite = math.isfinite
