@@ -36,6 +36,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import psutil
+from _rawmqtt import RawPublisher, cpu_seconds_of_self
 from paho.mqtt.enums import CallbackAPIVersion
 
 from collector.app import CollectorApp, freeze_startup
@@ -117,19 +118,31 @@ def build_messages(load: Load, worker: int, workers: int) -> list[tuple[str, byt
 
 def run_publisher(
     port: int, load: Load, worker: int, workers: int, max_seconds: float, tag: str,
-    ready: Event, go: Event, results: Any,
+    ready: Event, go: Event, results: Any, kind: str = "paho",
 ) -> None:  # fmt: skip
     """Publish this worker's share at QoS 1 (at most 400 unacknowledged), for at most
-    ``max_seconds`` after ``go``; put {acked, attempted, bytes, started, finished} on
-    ``results``."""
+    ``max_seconds`` after ``go``; put {acked, attempted, bytes, started, finished,
+    cpu_seconds} on ``results``. ``kind``: "paho" (a paho client) or "raw" (packets encoded
+    beforehand, :mod:`_rawmqtt`: the load generator's own CPU kept off the measured cores)."""
     messages = build_messages(load, worker, workers)
+    if kind == "raw":
+        raw = RawPublisher(HOST, port, f"bench-{tag}-{worker}", window=400)
+        ready.set()
+        go.wait()
+        started, cpu0 = time.monotonic(), cpu_seconds_of_self()
+        summary = raw.publish(messages, deadline=started + max_seconds)
+        finished, cpu1 = time.monotonic(), cpu_seconds_of_self()
+        raw.close()
+        results.put({**summary, "started": started, "finished": finished,
+                     "cpu_seconds": round(cpu1 - cpu0, 3)})  # fmt: skip
+        return
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-{tag}-{worker}")
     client.max_inflight_messages_set(200)
     client.connect(HOST, port, keepalive=60)
     client.loop_start()
     ready.set()
     go.wait()
-    started = time.monotonic()
+    started, cpu0 = time.monotonic(), cpu_seconds_of_self()
     window: deque[mqtt.MQTTMessageInfo] = deque()
     sent: list[mqtt.MQTTMessageInfo] = []
     size = 0
@@ -143,12 +156,12 @@ def run_publisher(
             window.popleft().wait_for_publish(60)
     for info in window:
         info.wait_for_publish(60)
-    finished = time.monotonic()
+    finished, cpu1 = time.monotonic(), cpu_seconds_of_self()
     acked = sum(1 for info in sent if info.is_published())
     client.disconnect()
     client.loop_stop()
     summary = {"acked": acked, "attempted": len(sent), "bytes": size, "started": started}
-    results.put({**summary, "finished": finished})
+    results.put({**summary, "finished": finished, "cpu_seconds": round(cpu1 - cpu0, 3)})
 
 
 def run_counter(port: int, ready: Event, conn: Connection, quiet_seconds: float) -> None:

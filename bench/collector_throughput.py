@@ -70,6 +70,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--total-readings", type=int, default=1_000_000, help="to send (1,000,000)")
     p.add_argument("--max-seconds", type=float, default=60.0, help="publishing stops then (60)")
     p.add_argument("--publishers", type=int, default=2, help="publisher processes (2)")
+    p.add_argument(
+        "--publisher",
+        choices=("raw", "paho"),
+        default="raw",
+        help="raw: MQTT packets encoded beforehand, the load generator's CPU kept low "
+        "(default); paho: a paho client per publisher, as before 2 December",
+    )
     p.add_argument("--stall-seconds", type=float, default=60.0, help="give up without progress")
     p.add_argument("--protocol", choices=["3.1.1", "5"], default="5", help="collector's MQTT (5)")
     p.add_argument(
@@ -139,7 +146,7 @@ def start_publishers(port: int, load: Load, a: argparse.Namespace, tag: str) -> 
     procs = [
         CTX.Process(
             target=run_publisher,
-            args=(port, load, w, a.publishers, a.max_seconds, tag, r, go, results),
+            args=(port, load, w, a.publishers, a.max_seconds, tag, r, go, results, a.publisher),
             name=f"publisher-{w}",
             daemon=True,
         )
@@ -177,6 +184,7 @@ def broker_phase(broker: Server, load: Load, a: argparse.Namespace) -> dict[str,
         "messages_per_second": round(counted["n"] / span, 1),
         "readings_per_second": round(counted["n"] * load.readings / span, 1),
         "mosquitto_cpu_seconds": round(cpu_seconds(pid_of(broker)) - cpu0, 2),
+        "publishers_cpu_seconds": round(sum(p["cpu_seconds"] for p in pubs), 2),
     }
 
 
@@ -219,7 +227,8 @@ def collector_phase(
     spy = None
     if a.profile:  # .txt: collapsed stacks, one per line
         fmt = "raw" if a.profile.suffix == ".txt" else "flamegraph"
-        cmd = ["record", "-o", str(a.profile), "-f", fmt, "--threads", "--pid", str(pids[0])]
+        cmd = ["record", "-o", str(a.profile), "-f", fmt, "--threads", "--subprocesses"]
+        cmd += ["--pid", str(pids[0])]
         beside = Path(sys.executable).with_name("py-spy")  # installed in the venv
         exe = str(beside) if beside.exists() else shutil.which("py-spy") or "py-spy"
         spy = subprocess.Popen([exe, *cmd])
@@ -275,6 +284,7 @@ def collector_phase(
         "published_messages": acked,
         "published_readings": sent,
         "publish_seconds": round(max(p["finished"] for p in pubs) - t_go, 3),
+        "publishers_cpu_seconds": round(sum(p["cpu_seconds"] for p in pubs), 2),
         "first_stored_after_seconds": round(t_first - t_go, 3),
         "stored_after_seconds": round(t_stored - t_go, 3),
         "flushed_after_seconds": round(t_flushed - t_go, 3),
@@ -307,6 +317,7 @@ def collector_phase(
 
 def report(result: dict[str, Any]) -> None:
     raw, col = result["broker"], result["collector"]
+    a_pub = result["parameters"]["publisher"]
     rows = [
         ("broker alone (paho counter)", raw["readings_per_second"], raw["lost_messages"]),
         ("collector, sustained", col["readings_per_second"], sum(col["lost"].values())),
@@ -323,7 +334,8 @@ def report(result: dict[str, Any]) -> None:
         f"{col['cores_while_storing']} cores), of which GC {gc_s:.2f} s; peak RSS "
         f"{col['peak_rss_bytes'] / 1e6:.0f} MB; collector/broker {result['ratio']:.3f}\n"
         "publishers, Mosquitto and VictoriaMetrics run on the same cores as the collector "
-        f"(Mosquitto {col['mosquitto_cpu_seconds']} CPU s, VictoriaMetrics "
+        f"({a_pub} publishers {col['publishers_cpu_seconds']} CPU s, Mosquitto "
+        f"{col['mosquitto_cpu_seconds']} CPU s, VictoriaMetrics "
         f"{col['victoria_metrics_cpu_seconds_to_flushed']} CPU s)\n"
         f"aim {AIM_READINGS_PER_SECOND:,} readings/s, nothing lost: "
         f"{'met' if result['aim_met'] else 'NOT met'}"
