@@ -17,6 +17,7 @@ from collector.analysis.coverage import SLOTS, Intervals, decode_covered
 from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
+from collector.ledger.sample_devices import devices_with_samples, known_device
 from collector.ledger.tables import utc
 from collector.model import (
     DeadLetter,
@@ -49,10 +50,11 @@ class LedgerReads:
 
     def samples_of_metric(self, metric: str, start: datetime, end: datetime) -> list[Sample]:
         """Every device's samples of ``metric`` in [start, end), oldest first (one query)."""
+        s = t.samples.c
         q = (
             select(t.samples)
-            .where(t.samples.c.metric == metric, t.samples.c.ts >= start, t.samples.c.ts < end)
-            .order_by(t.samples.c.ts, t.samples.c.id)
+            .where(known_device(s.device_id), s.metric == metric, s.ts >= start, s.ts < end)
+            .order_by(s.ts, s.id)
         )
         with self.engine.connect() as conn:
             return [_sample(r) for r in conn.execute(q)]
@@ -69,11 +71,7 @@ class LedgerReads:
     def devices_seen(self, start: datetime, end: datetime) -> list[str]:
         """Devices with samples or states in [start, end)."""
         with self.engine.connect() as conn:
-            a = conn.execute(
-                select(t.samples.c.device_id)
-                .distinct()
-                .where(t.samples.c.ts >= start, t.samples.c.ts < end)
-            ).scalars()
+            a = conn.execute(devices_with_samples(start, end)).scalars()
             b = conn.execute(
                 select(t.states.c.device_id)
                 .distinct()

@@ -40,6 +40,7 @@ from collector.ledger.messages import (
 )
 from collector.ledger.reads import LedgerReads
 from collector.ledger.retention import HistoryExpired, expire_history
+from collector.ledger.sample_devices import delete_older
 from collector.ledger.samples import (
     Processors,
     SampleRows,
@@ -294,7 +295,7 @@ class Ledger(LedgerReads):
         """Delete raw samples, states and message ids older than ``raw_before`` and hourly
         roll-ups older than ``hourly_before``. Returns (raw rows, hourly rows) deleted."""
         with self.engine.begin() as conn:
-            raw = conn.execute(delete(t.samples).where(t.samples.c.ts < raw_before)).rowcount
+            raw = delete_older(conn, raw_before)
             conn.execute(delete(t.states).where(t.states.c.ts < raw_before))
             conn.execute(delete(t.messages).where(t.messages.c.received_at < raw_before))
             hourly = conn.execute(

@@ -76,7 +76,6 @@ samples = Table(
     Column("quality", String(16), nullable=False),
 )
 Index("ix_samples_device_ts", samples.c.device_id, samples.c.ts)
-Index("ix_samples_ts", samples.c.ts)
 
 states = Table(
     "states",
