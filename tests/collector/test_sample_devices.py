@@ -38,7 +38,9 @@ def _fill(ledger: Ledger) -> list[Sample]:
 
 
 @pytest.mark.parametrize("hours", [(0, 1), (5, 7), (30, 31), (70, 72), (100, 101)])
-def test_devices_seen_are_those_with_a_sample_in_the_range(ledger: Ledger, hours: tuple[int, int]) -> None:
+def test_devices_seen_are_those_with_a_sample_in_the_range(
+    ledger: Ledger, hours: tuple[int, int]
+) -> None:
     rows = _fill(ledger)
     start, end = T0 + timedelta(hours=hours[0]), T0 + timedelta(hours=hours[1])
     expected = sorted({s.device_id for s in rows if start <= s.ts < end})
