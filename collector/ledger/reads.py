@@ -17,7 +17,7 @@ from collector.analysis.coverage import SLOTS, Intervals, decode_covered
 from collector.analysis.energy import HourlyEnergy
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
-from collector.ledger.sample_devices import devices_with_samples, known_device
+from collector.ledger.by_device import devices_with_rows, known_device
 from collector.ledger.tables import utc
 from collector.model import (
     DeadLetter,
@@ -53,7 +53,7 @@ class LedgerReads:
         s = t.samples.c
         q = (
             select(t.samples)
-            .where(known_device(s.device_id), s.metric == metric, s.ts >= start, s.ts < end)
+            .where(known_device(t.samples), s.metric == metric, s.ts >= start, s.ts < end)
             .order_by(s.ts, s.id)
         )
         with self.engine.connect() as conn:
@@ -71,12 +71,8 @@ class LedgerReads:
     def devices_seen(self, start: datetime, end: datetime) -> list[str]:
         """Devices with samples or states in [start, end)."""
         with self.engine.connect() as conn:
-            a = conn.execute(devices_with_samples(start, end)).scalars()
-            b = conn.execute(
-                select(t.states.c.device_id)
-                .distinct()
-                .where(t.states.c.ts >= start, t.states.c.ts < end)
-            ).scalars()
+            a = conn.execute(devices_with_rows(t.samples, start, end)).scalars()
+            b = conn.execute(devices_with_rows(t.states, start, end)).scalars()
             return sorted(set(a) | set(b))
 
     def report_times(

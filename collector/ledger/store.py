@@ -27,6 +27,7 @@ from collector.analysis.energy import HourlyEnergy
 from collector.ledger import chunks
 from collector.ledger import tables as t
 from collector.ledger import violations as vt
+from collector.ledger.by_device import delete_older
 from collector.ledger.devices import checked, touch_devices
 from collector.ledger.errors import translated
 from collector.ledger.messages import (
@@ -40,7 +41,6 @@ from collector.ledger.messages import (
 )
 from collector.ledger.reads import LedgerReads
 from collector.ledger.retention import HistoryExpired, expire_history
-from collector.ledger.sample_devices import delete_older
 from collector.ledger.samples import (
     Processors,
     SampleRows,
@@ -295,8 +295,8 @@ class Ledger(LedgerReads):
         """Delete raw samples, states and message ids older than ``raw_before`` and hourly
         roll-ups older than ``hourly_before``. Returns (raw rows, hourly rows) deleted."""
         with self.engine.begin() as conn:
-            raw = delete_older(conn, raw_before)
-            conn.execute(delete(t.states).where(t.states.c.ts < raw_before))
+            raw = delete_older(conn, t.samples, raw_before)
+            delete_older(conn, t.states, raw_before)
             conn.execute(delete(t.messages).where(t.messages.c.received_at < raw_before))
             hourly = conn.execute(
                 delete(t.hourly_energy).where(t.hourly_energy.c.hour < hourly_before)

@@ -3,7 +3,7 @@
 Every sample row was written into two indexes. The one on ``ts`` alone cost a quarter of the
 insert (3.3 µs a reading instead of 4.4 on SQLite, bench/README.md "One index on samples"), and
 the three reads that used it (devices seen in a time range, one metric's recent readings,
-retention) now walk ``ix_samples_device_ts`` device by device (collector/ledger/sample_devices.py).
+retention) now walk ``ix_samples_device_ts`` device by device (collector/ledger/by_device.py).
 
 Revision ID: 0013_samples_one_index
 Revises: 0012_policy_window_tallies
