@@ -104,7 +104,10 @@ def build_report(
         for d in fig.domains
     ]
     sites = [EnergyLine("site", k, v, carbon(v)) for k, v in sorted(fig.by_site.items())]
-    kinds = [EnergyLine("kind", k, v, carbon(v)) for k, v in sorted(fig.by_kind.items())]
+    kinds = [
+        EnergyLine("kind", k, v, carbon(v), own_kwh=fig.own_by_kind.get(k))
+        for k, v in sorted(fig.by_kind.items())
+    ]
     step("datacentres: PUE, REF, CUE")
     dcs, monthly = _datacentres(ledger, inventory, cfg, period, carbon, public)
     step("comparisons and trajectory")

@@ -18,6 +18,7 @@ ENERGY_COLUMNS = (
     "tco2e_market",
     "sleep_compliance",
     "sleep_wasted_kwh",
+    "own_kwh",
 )
 CARBON_COLUMNS = (
     "period",

@@ -49,6 +49,10 @@ class PeriodFigures:
     by_kind: dict[str, float]
     by_site: dict[str, float]
     daily_by_domain: dict[tuple[str, date], float] = field(default_factory=dict)
+    #: kind -> kWh the devices of that kind measured or were estimated to use themselves,
+    #: the part inside a meter above them included (so the kinds add up to more than the
+    #: total where meters are nested: a server's kWh is also its PDU's and its room's)
+    own_by_kind: dict[str, float] = field(default_factory=dict)
     #: domain (and ``ALL_DOMAINS``) -> share of the period's device-hours with data, as
     #: :func:`collector.analysis.aggregate.energy_by_period` defines it
     coverage: dict[str, float] = field(default_factory=dict)
@@ -97,7 +101,9 @@ def period_figures(
             per_day[(grp, day)] += kwh
     counted_kind: dict[str, float] = defaultdict(float)
     counted_site: dict[str, float] = defaultdict(float)
+    own_kind: dict[str, float] = defaultdict(float)
     for dev, r in own.items():
+        own_kind[_kind(inventory, dev)] += r.kwh
         if dev not in behind:
             counted_kind[_kind(inventory, dev)] += r.kwh
             counted_site[_site(inventory, dev)] += r.kwh
@@ -156,8 +162,16 @@ def period_figures(
         k: min(cov_hours[k] / (members[k] * hours), 1.0) if members[k] * hours else 0.0
         for k in members
     }
+    for kind in own_kind:
+        counted_kind.setdefault(kind, 0.0)  # a kind counted wholly in the meters above it
     return PeriodFigures(
-        domains, devices, dict(counted_kind), dict(counted_site), dict(per_day), coverage
+        domains,
+        devices,
+        dict(counted_kind),
+        dict(counted_site),
+        daily_by_domain=dict(per_day),
+        coverage=coverage,
+        own_by_kind=dict(own_kind),
     )
 
 

@@ -46,6 +46,9 @@ class EnergyLine:
     #: window judged) and kWh wasted by the violated ones (None: no window at all)
     sleep_compliance: float | None = None
     sleep_wasted_kwh: float | None = None
+    #: kinds only: the kWh the devices of the kind used themselves, including what a meter
+    #: above them counts (``kwh`` counts each kWh once, at the outermost meter)
+    own_kwh: float | None = None
 
     def tco2e(self, method: str) -> float | None:
         """The first figure of ``method`` (the factors are in the order of the config)."""

@@ -93,6 +93,7 @@ def write_csv(r: PeriodReport, out: Path, stem: str) -> list[Path]:
             _v(x.tco2e("market")),
             _v(x.sleep_compliance),
             _v(x.sleep_wasted_kwh),
+            _v(x.own_kwh),
         )
         for x in _lines(r)
     ]

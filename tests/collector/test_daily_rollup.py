@@ -102,6 +102,15 @@ def test_sql_path_equals_the_pure_functions(ledger: Ledger) -> None:
     # kinds and days add up to the same total, each kWh once
     total = sum(d.kwh for d in pure)
     assert sum(fast.by_kind.values()) == pytest.approx(total, rel=1e-9)
+    # own kWh per kind: each device's own rows, what a meter above it counts included
+    own: dict[str, float] = defaultdict(float)
+    for r in hourly:
+        device = INV.get(r.device_id)
+        own[device.kind if device else "other"] += r.kwh
+    assert fast.own_by_kind == pytest.approx(dict(own), rel=1e-9)
+    assert set(fast.by_kind) == set(own)  # every kind listed, even one counted above it
+    assert fast.own_by_kind["server"] > 0 and fast.by_kind["server"] < fast.own_by_kind["server"]
+    assert sum(fast.own_by_kind.values()) > total * 1.05  # nested: more than the total
     assert sum(fast.by_site.values()) == pytest.approx(total, rel=1e-9)
     assert sum(fast.daily_by_domain.values()) == pytest.approx(total, rel=1e-9)
     # the day of the October change holds 25 hours of rows

@@ -46,6 +46,13 @@ def test_quarter_report_csv_adds_up_and_matches_the_hand_figures(
     for scope in ("domain", "site", "kind"):
         part = sum(float(r["kwh"]) for r in rows if r["scope"] == scope)
         assert part == pytest.approx(float(total["kwh"]), rel=1e-12), scope
+    # per kind: counted once at the facility meter, and each kind's own kWh beside it
+    kinds = {r["name"]: r for r in rows if r["scope"] == "kind"}
+    assert float(kinds["server"]["kwh"]) == 0.0  # inside the UPS, inside the room's meter
+    own = {k: float(r["own_kwh"]) / Q3.hours for k, r in kinds.items()}
+    assert own == pytest.approx({"facility_meter": 1.5, "ups": 1.0, "server": 0.5,
+                                 "desktop": 0.1, "switch": 0.1})  # fmt: skip
+    assert {r["own_kwh"] for r in rows if r["scope"] != "kind"} == {""}
     by_domain = {r["name"]: float(r["kwh"]) for r in rows if r["scope"] == "domain"}
     assert by_domain == pytest.approx({d: k * Q3.hours for d, k in COUNTED.items()})
     # carbon: location- and market-based side by side, per domain
@@ -121,6 +128,7 @@ def test_html_is_french_with_babel_numbers_and_english_on_request(
     assert "1 juillet 2026" in page and "non disponible" in page
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert page.count("<svg") == 3
+    assert "kWh propres" in page and "additionne pas au total" in page
     assert main(["report", "-c", str(setup), "--quarter", "2026-T3", "--format", "html",
                  "--lang", "en", "--out", str(out)]) == 0  # fmt: skip
     en = (out / "2026-T3_en.html").read_text(encoding="utf-8")
