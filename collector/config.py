@@ -337,7 +337,8 @@ def _default_factors() -> dict[str, EmissionFactor]:
         "grid_fr": EmissionFactor(
             g_co2e_per_kwh=60,
             method="location",
-            source="Nantes Métropole RNS 2021, mix standard (to check against ADEME)",
+            source="Nantes Métropole RNS 2021, mix standard "
+            "(à vérifier dans la Base Empreinte de l’ADEME)",
             year=2021,
         ),
         "green_contract": EmissionFactor(
