@@ -63,7 +63,14 @@ def _axis(c: Chart, top: float, fmt: Fmt, unit: str) -> None:
     c.texts.append((4, TOP - 6, "start", unit))
 
 
-def weekly(points: list[SeriesPoint], title: str, fmt: Fmt, unit: str) -> Chart:
+def weekly(
+    points: list[SeriesPoint],
+    title: str,
+    fmt: Fmt,
+    unit: str,
+    week: Callable[[str], str] = lambda label: label,
+) -> Chart:
+    """``week``: an ISO week's label ("2026-W48") as the reader's language writes it."""
     c = Chart(title)
     weeks = list(dict.fromkeys(p.x for p in points))
     series = list(dict.fromkeys(p.series for p in points))
@@ -84,12 +91,12 @@ def weekly(points: list[SeriesPoint], title: str, fmt: Fmt, unit: str) -> Chart:
                 continue
             x = LEFT + weeks.index(p.x) * slot + slot * 0.1
             y0, y1 = _y(base[p.x], top), _y(base[p.x] + p.value, top)
-            c.rects.append((x, y1, slot * 0.8, y0 - y1, colour, f"{s} {p.x}: {fmt(p.value)}"))
+            c.rects.append((x, y1, slot * 0.8, y0 - y1, colour, f"{s} {week(p.x)}: {fmt(p.value)}"))
             base[p.x] += p.value
     step = max(1, len(weeks) // 13)
     for i, w in enumerate(weeks):
         if i % step == 0:
-            c.texts.append((LEFT + (i + 0.5) * slot, H - BOTTOM + 16, "middle", w[-3:]))
+            c.texts.append((LEFT + (i + 0.5) * slot, H - BOTTOM + 16, "middle", week(w)[-3:]))
     return c
 
 

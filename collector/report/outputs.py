@@ -189,7 +189,13 @@ def render_html(r: PeriodReport, lang: Lang) -> str:
     key = "public_title" if r.public else f"title_{r.kind}"
     title = t(key, label=r.label, first=t.day(r.first_day), last=t.day(r.last_day))
     c = Charts(
-        weekly=charts.weekly(r.weekly_kwh, t("chart_weekly"), lambda v: t.num(v, 0), "kWh"),
+        weekly=charts.weekly(
+            r.weekly_kwh,
+            t("chart_weekly"),
+            lambda v: t.num(v, 0),
+            "kWh",
+            week=lambda label: label.replace("-W", f"-{t('week_letter')}"),
+        ),
         pue=charts.monthly_pue(r.monthly_pue, t("chart_pue"), lambda v: t.num(v, 2)),
         progress=charts.progress(
             r, t("chart_progress"), lambda v: t.pct(v, 0), (t("path_value"), t("actual"))

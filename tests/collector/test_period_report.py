@@ -345,6 +345,11 @@ def test_the_french_page_has_no_english_label(tmp_path: Path) -> None:
     assert "provisoire : période de moins de 12 mois" in text
     assert "issus des contrats de fourniture" in text
     assert "onduleur" in text and "compteur général" in text  # the kinds
+    # the weekly chart's weeks the French way (semaine), and the English page's the ISO way
+    assert re.search(r">S(2[7-9]|3\d)<", page) and not re.search(r">W\d\d<", page)
+    assert "2026-S27" in page
+    english = (out / "2026-T3_en.html").read_text(encoding="utf-8")
+    assert re.search(r">W(2[7-9]|3\d)<", english) and "2026-W27" in english
     assert "50,0 % de l'énergie" in text.replace("\u202f", " ").replace("\xa0", " ")
     # the English page says the same in English, and the JSON keeps the English notes
     en = (out / "2026-T3_en.html").read_text(encoding="utf-8")
