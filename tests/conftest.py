@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from collector.ledger import Ledger
 from loopback import servers
 from tests.demo_run import CONSUMERS, START_SECONDS, Demo, DemoRun, demo_scheduler
 
@@ -101,6 +102,17 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
             f"{', '.join(sorted(strays))}: these use the demo_run fixture; list them in "
             "tests/demo_run.py CONSUMERS, so that they share the suite's one demo run"
         )
+
+
+@pytest.fixture
+def sqlite_ledger(tmp_path: Path) -> Iterator[Ledger]:
+    """A migrated SQLite ledger, ``tmp_path / "ledger.sqlite"``. Modules that test one backend
+    only take it as their ``ledger`` (over tests/collector/conftest.py's SQLite and
+    PostgreSQL pair)."""
+    led = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    led.migrate()
+    yield led
+    led.close()
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown under -p no:xdist

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -25,10 +24,8 @@ AT = datetime(2026, 11, 17, 20, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    led = Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}")
-    led.migrate()
-    return led
+def ledger(sqlite_ledger: Ledger) -> Ledger:
+    return sqlite_ledger  # SQLite only (tests/conftest.py)
 
 
 def test_migration_0011_adds_sleep_states(ledger: Ledger) -> None:

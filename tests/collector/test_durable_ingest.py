@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -57,11 +56,8 @@ class Acks:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    led.migrate()
-    yield led
-    led.close()
+def ledger(sqlite_ledger: Ledger) -> Ledger:
+    return sqlite_ledger  # SQLite only (tests/conftest.py)
 
 
 def _gauge(metrics: CollectorMetrics, name: str) -> float:

@@ -6,9 +6,7 @@ Runs against both the embedded amqtt broker (MQTT 3.1.1) and a real Mosquitto (3
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -98,11 +96,8 @@ def test_validate_accepts_a_good_message() -> None:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    led.migrate()
-    yield led
-    led.close()
+def ledger(sqlite_ledger: Ledger) -> Ledger:
+    return sqlite_ledger  # SQLite only (tests/conftest.py)
 
 
 def _publish(

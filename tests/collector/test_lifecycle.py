@@ -5,9 +5,7 @@ and re-running the job changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,11 +24,8 @@ OPEN, G, R = ViolationState.OPEN, ViolationState.ONGOING, ViolationState.RESOLVE
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}")
-    led.migrate()
-    yield led
-    led.close()
+def ledger(sqlite_ledger: Ledger) -> Ledger:
+    return sqlite_ledger  # SQLite only (tests/conftest.py)
 
 
 class Device1:

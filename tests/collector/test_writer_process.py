@@ -30,11 +30,8 @@ from tests.collector.test_durable_ingest import TOPIC, Acks, _gauge, _wait, mess
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    led.migrate()
-    yield led
-    led.close()
+def ledger(sqlite_ledger: Ledger) -> Ledger:
+    return sqlite_ledger  # SQLite only (tests/conftest.py)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -48,11 +47,8 @@ def agent() -> Iterator[SnmpResponder]:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
-    led.migrate()
-    yield led
-    led.close()
+def ledger(sqlite_ledger: Ledger) -> Ledger:
+    return sqlite_ledger  # SQLite only (tests/conftest.py)
 
 
 @pytest.fixture
