@@ -1,11 +1,16 @@
 """The agent's loop: every ``interval_seconds`` read the state and the sources, then submit.
 
 Sources are read in their registry order; one that fails is logged and skipped, the round goes
-on. The fallback (the model estimate) is read only when no source measured the whole
-device's ``power_watts`` (a reading without a component). Between rounds the loop sleeps in
-one blocking wait (:mod:`agent.wake`): on Linux the kernel wakes it on a resume from sleep
-(a clock-jump timerfd), elsewhere it wakes every 5 s to compare two clocks; either way a
-resume is reported at once. ``run_once`` builds the message without sending it.
+on. One that is unavailable for a lasting cause (no such hardware, a tool not installed, a file
+not readable: ``SourceUnavailable(lasting=True)``) is tried again after ``retry_seconds``
+(an hour), not every round: a machine without RAPL, BMC or battery no longer scans
+``/sys/class/powercap``, ``/dev`` and ``/sys/class/power_supply`` for them every minute, nor
+tries a missing ``ipmitool``; a restart tries at once. The fallback (the model estimate) is
+read only when no source measured the whole device's ``power_watts`` (a reading without a
+component). Between rounds the loop sleeps in one blocking wait (:mod:`agent.wake`): on Linux
+the kernel wakes it on a resume from sleep (a clock-jump timerfd), elsewhere it wakes every
+5 s to compare two clocks; either way a resume is reported at once. ``run_once`` builds the
+message without sending it.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ class Agent:
         *,
         on_collect: Callable[[list[Reading], StateBlock], None] | None = None,
         waiter: Waiter | None = None,
+        retry_seconds: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.sources = dict(sources)
@@ -54,14 +61,24 @@ class Agent:
         self.errors_total: dict[str, int] = {}
         self._warned: set[str] = set()
         self._waiter = waiter
+        self.retry_seconds = retry_seconds
+        self._clock = clock
+        self._retry_at: dict[str, float] = {}
 
     def _read(self, name: str, source: Source) -> list[Reading]:
+        retry_at = self._retry_at.get(name)
+        if retry_at is not None and self._clock() < retry_at:
+            return []  # unavailable for a lasting cause: not tried again yet
         try:
-            return source.read()
+            readings = source.read()
+            self._retry_at.pop(name, None)
+            return readings
         except SourceUnavailable as exc:
             if name not in self._warned:
                 log.warning("source %s unavailable: %s", name, exc)
                 self._warned.add(name)
+            if exc.lasting:
+                self._retry_at[name] = self._clock() + self.retry_seconds
         except Exception:
             log.exception("source %s failed", name)
         self.errors_total[name] = self.errors_total.get(name, 0) + 1

@@ -1,8 +1,10 @@
 """The contract every power source follows: ``read() -> list[Reading]``, SI units inside.
 
 A source that cannot work on this machine raises :class:`SourceUnavailable` with the reason
-and the fix; ``veille-agent check`` prints both. Every reading names its source and says
-whether it was measured or estimated.
+and the fix; ``veille-agent check`` prints both. ``lasting=True`` says the cause lasts until an
+administrator acts (no such hardware, a tool not installed, a file not readable): the running
+agent then tries that source again once an hour, not every round (:mod:`agent.runner`).
+Every reading names its source and says whether it was measured or estimated.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ class Source(Protocol):
 class SourceUnavailable(Exception):
     """This source cannot read here; ``reason`` says why and ``fix`` what would make it work."""
 
-    def __init__(self, reason: str, fix: str = "") -> None:
+    def __init__(self, reason: str, fix: str = "", *, lasting: bool = False) -> None:
         self.reason = reason
         self.fix = fix
+        self.lasting = lasting
         super().__init__(reason + (f" (fix: {fix})" if fix else ""))
 
 

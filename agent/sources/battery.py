@@ -104,7 +104,9 @@ class BatterySource:
         status = read_power_supplies(self.root)
         if status.batteries == 0:
             raise SourceUnavailable(
-                f"no system battery under {self.root}", "only laptops and tablets have one"
+                f"no system battery under {self.root}",
+                "only laptops and tablets have one",
+                lasting=True,
             )
         if not status.on_battery or status.discharge_watts is None:
             return []  # on AC: the battery's figure is its charge, not the laptop's draw

@@ -67,6 +67,7 @@ class IpmiSource:
             raise SourceUnavailable(
                 f"no BMC device ({self._dev_root}/ipmi0 is missing)",
                 "on a server with a BMC: `modprobe ipmi_devintf ipmi_si`; desktops have none",
+                lasting=True,
             )
         try:
             text = self._run(COMMAND)
@@ -77,7 +78,8 @@ class IpmiSource:
                 "timeout": "the BMC does not answer; check it with `ipmitool mc info`",
                 "failed": "this BMC may not support DCMI; check `ipmitool dcmi discover`",
             }
-            raise SourceUnavailable(str(exc), fixes[exc.kind]) from None
+            lasting = exc.kind in ("missing", "denied")  # a timeout or a failure: next round
+            raise SourceUnavailable(str(exc), fixes[exc.kind], lasting=lasting) from None
         try:
             dcmi = parse_dcmi_power_reading(text)
         except ValueError as exc:

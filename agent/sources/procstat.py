@@ -9,6 +9,8 @@ psutil), and fall back to psutil where /proc is not there (Windows, macOS).
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 PROC_STAT = Path("/proc/stat")
@@ -46,6 +48,44 @@ def boot_time(path: Path = PROC_STAT) -> float:
     import psutil
 
     return float(psutil.boot_time())
+
+
+class BootTime:
+    """:func:`boot_time`, read from /proc/stat again only when the wall clock was stepped.
+
+    The kernel's ``btime`` is the wall clock minus CLOCK_BOOTTIME, truncated to the second: it
+    moves only when the wall clock is set (NTP's slewing moves both clocks alike). Each call
+    compares the two clocks (two cheap reads, no file); /proc/stat, which the kernel builds
+    whole for every CPU and interrupt at each read, is read again when that difference moved
+    by more than ``slack`` seconds since the last read, or lies within ``slack`` of a whole
+    second (where the truncation could flip). Without CLOCK_BOOTTIME: every call reads.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[], float] = boot_time,
+        *,
+        offset: Callable[[], float] | None = None,
+        slack: float = 0.001,
+    ) -> None:
+        self._read = read
+        self._offset = offset
+        if offset is None and hasattr(time, "CLOCK_BOOTTIME"):
+            self._offset = lambda: time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+        self._slack = slack
+        self._last: tuple[float, float] | None = None  # (clocks' difference, btime)
+        self.reads = 0
+
+    def __call__(self) -> float:
+        if self._offset is None:
+            return self._read()
+        offset = self._offset()
+        last = self._last
+        near_flip = abs(offset - round(offset)) < self._slack
+        if last is None or near_flip or abs(offset - last[0]) > self._slack:
+            self.reads += 1
+            last = self._last = (offset, self._read())
+        return last[1]
 
 
 def logical_cpus() -> int:

@@ -73,6 +73,7 @@ class RaplSource:
             raise SourceUnavailable(
                 f"{self.root} does not exist: no RAPL here (not Linux, a VM, or a CPU without it)",
                 "load the driver: `modprobe intel_rapl_msr` (Intel and AMD Zen); VMs have none",
+                lasting=True,
             )
         zones = []
         for zone_dir in sorted(self.root.glob("intel-rapl:*")):
@@ -81,7 +82,9 @@ class RaplSource:
                 modulus = float((zone_dir / "max_energy_range_uj").read_text())
             except PermissionError:
                 raise SourceUnavailable(
-                    f"{zone_dir}/max_energy_range_uj is not readable by this user", UDEV_FIX
+                    f"{zone_dir}/max_energy_range_uj is not readable by this user",
+                    UDEV_FIX,
+                    lasting=True,
                 ) from None
             except (OSError, ValueError):
                 continue
@@ -91,6 +94,7 @@ class RaplSource:
             raise SourceUnavailable(
                 f"no RAPL zone under {self.root}",
                 "load the driver: `modprobe intel_rapl_msr` (Intel and AMD Zen)",
+                lasting=True,
             )
         return zones
 
@@ -107,6 +111,7 @@ class RaplSource:
                     f"{zone.path / 'energy_uj'} is root-only on this kernel "
                     "(Linux >= 5.10, CVE-2020-8694)",
                     UDEV_FIX,
+                    lasting=True,
                 ) from None
             except (OSError, ValueError):
                 continue

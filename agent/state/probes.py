@@ -14,6 +14,7 @@ from pathlib import Path
 
 from agent.commands import CommandError, CommandRunner
 from agent.sources.battery import psutil_on_battery, read_power_supplies
+from agent.sources.procstat import BootTime
 from agent.sources.system import boot_datetime
 from agent.state import linux, sleepstates, windows
 from agent.state.reader import Guarded, HostState
@@ -122,6 +123,8 @@ def linux_state(
             return None
         return linux.linux_sleep_settings(conf, gs)
 
+    btime = BootTime()  # /proc/stat read again only after a clock step
+
     return HostState(
         idle=Guarded("idle time (logind)", lambda: logind_idle(run), None),
         settings=Guarded("sleep settings", settings, None, cache_seconds=600.0),
@@ -131,7 +134,7 @@ def linux_state(
             None,
         ),
         on_battery=lambda: read_power_supplies(sysfs_root / "class" / "power_supply").on_battery,
-        boot_time=boot_datetime,
+        boot_time=lambda: boot_datetime(btime),
         detector=detector,
         sleep_states=Guarded(
             "sleep states (/sys/power/state)",

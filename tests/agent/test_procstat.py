@@ -54,3 +54,33 @@ def test_a_recorded_stat_file_is_read_as_psutil_reads_it(tmp_path: Path) -> None
     )
     assert busy == pytest.approx(total - (1151645 + 8516) / tick)
     assert procstat.boot_time(stat) == 1796159772.0
+
+
+def test_boot_time_is_read_once_until_the_clock_is_stepped() -> None:
+    offset = [1_700_000_000.4]
+    reads: list[float] = []
+
+    def read() -> float:
+        reads.append(offset[0])
+        return float(int(offset[0]))  # what the kernel prints: the difference, truncated
+
+    btime = procstat.BootTime(read, offset=lambda: offset[0])
+    assert [btime() for _ in range(5)] == [1_700_000_000.0] * 5 and len(reads) == 1
+    offset[0] += 0.0004  # read-to-read jitter of the two clocks: no new read
+    assert btime() == 1_700_000_000.0 and len(reads) == 1
+    offset[0] += 2.0  # the wall clock was set 2 s forward: btime moved, read again
+    assert btime() == 1_700_000_002.0 and len(reads) == 2
+    offset[0] = 1_700_000_005.9996  # within a millisecond of a whole second: always read
+    btime(), btime()
+    assert len(reads) == 4
+
+
+def test_boot_time_cached_is_the_kernels() -> None:
+    import time
+
+    offset = time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+    if abs(offset - round(offset)) < 0.01:  # read again on every call there, by design
+        pytest.skip("boot time within 10 ms of a whole second")
+    btime = procstat.BootTime()
+    assert btime() == procstat.boot_time() == psutil.boot_time()
+    assert btime() == procstat.boot_time() and btime.reads == 1

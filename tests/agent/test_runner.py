@@ -95,3 +95,78 @@ def test_run_forever_submits_each_interval_until_stopped(tmp_path: Path) -> None
     agent.run_forever(stop)  # never started: everything stays in the spool
     assert 4 <= len(spool) <= 6
     assert [seq for seq, _ in spool.peek(None, 10)] == list(range(len(spool)))
+
+
+class Flaky:
+    """Unavailable (lasting or not) until ``ok`` is set, then a reading; counts its tries."""
+
+    def __init__(self, lasting: bool) -> None:
+        self.lasting, self.ok, self.calls = lasting, False, 0
+
+    def read(self) -> list[Reading]:
+        self.calls += 1
+        if not self.ok:
+            raise SourceUnavailable("not here", "plug it in", lasting=self.lasting)
+        return _model().read()
+
+
+def test_a_lasting_unavailable_source_is_tried_again_after_an_hour(tmp_path: Path) -> None:
+    from agent.runner import Agent
+
+    now = [0.0]
+    lasting, passing = Flaky(lasting=True), Flaky(lasting=False)
+    agent = Agent(
+        _config(tmp_path),
+        {"lasting": lasting, "passing": passing, "model": _model()},
+        FixedState(),
+        None,
+        clock=lambda: now[0],
+    )
+    for t in (0.0, 60.0, 3599.0):
+        now[0] = t
+        readings, _ = agent.collect()
+        assert {r.source for r in readings} == {"model"}  # the fallback still runs
+    assert lasting.calls == 1 and passing.calls == 3  # a passing cause: every round
+    lasting.ok = True
+    now[0] = 3600.0
+    readings, _ = agent.collect()
+    assert lasting.calls == 2 and any(r.metric == "power_watts" for r in readings)
+    now[0] = 3660.0
+    agent.collect()
+    assert lasting.calls == 3  # working again: read every round
+
+
+def test_ipmi_says_which_failures_last(tmp_path: Path) -> None:
+    from agent.commands import CommandError
+
+    (tmp_path / "ipmi0").touch()
+    causes = {}
+    for kind in ("missing", "denied", "timeout", "failed"):
+        error = CommandError(COMMAND, kind, "recorded")  # type: ignore[arg-type]
+        try:
+            IpmiSource(recorded({COMMAND: error}), dev_root=tmp_path).read()
+        except SourceUnavailable as exc:
+            causes[kind] = exc.lasting
+    try:
+        IpmiSource(recorded({}), dev_root=tmp_path / "none").read()
+    except SourceUnavailable as exc:
+        causes["no device"] = exc.lasting
+    assert causes == {
+        "missing": True,
+        "denied": True,
+        "timeout": False,
+        "failed": False,
+        "no device": True,
+    }
+
+
+def test_absent_rapl_and_battery_are_lasting(tmp_path: Path) -> None:
+    from agent.sources.battery import BatterySource
+
+    causes = []
+    for source in (RaplSource(tmp_path / "none"), BatterySource(tmp_path)):
+        try:
+            source.read()
+        except SourceUnavailable as exc:
+            causes.append(exc.lasting)
+    assert causes == [True, True]
