@@ -15,6 +15,8 @@ Aim for the agent: < 30 MB RSS, < 0.05 % of a core.
     # the agent of an earlier commit, with the same venv (a before/after, run side by side):
     git archive c651784 agent contract | tar -x -C /tmp/before
     python bench/agent_footprint.py 10 --agent-src /tmp/before --results /tmp/before.json
+    # the cost of one round, over many rounds (not the production figure: see bench/README.md)
+    python bench/agent_footprint.py 3 --interval 5 --results /tmp/rounds.json
 
 Installs the Debian package prometheus-node-exporter if missing (apt-get, its service kept
 from starting), which needs root.
@@ -133,6 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         help="run the agent of another checkout (a directory holding its agent/ and contract/, "
         "e.g. from `git archive`), with this venv's packages: a before/after in the same run",
     )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=60.0,
+        help="the agent's interval_seconds (default 60, the production setting); a short one "
+        "gives many rounds to average the CPU of one round over",
+    )
     args = parser.parse_args(argv)
     exporter = node_exporter_binary()
     mosquitto = shutil.which("mosquitto", path="/usr/sbin:/usr/bin") or "mosquitto"
@@ -154,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             f"listener {mqtt_port} 127.0.0.1\nallow_anonymous true\nlog_dest none\n{tls_conf}"
         )
         (work / "agent.toml").write_text(
-            f'device_id = "bench-agent"\nsite = "bench"\n[mqtt]\nport = {mqtt_port}\n'
+            f'device_id = "bench-agent"\nsite = "bench"\ninterval_seconds = {args.interval}\n'
+            f"[mqtt]\nport = {mqtt_port}\n"
             f'{tls_toml}[spool]\npath = "{work / "spool.sqlite"}"\n'
         )
         log = (work / "agent.log").open("wb")
@@ -223,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                     "kernel": platform.release(),
                     "cpus": psutil.cpu_count(),
                 },
-                "agent_interval_seconds": 60,
+                "agent_interval_seconds": args.interval,
                 "agent_tls": ca is not None,
                 "agent_src": None if args.agent_src is None else str(args.agent_src),
                 "node_exporter_scrape_seconds": 60,
@@ -253,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['cpu_seconds_per_hour']:8.2f} {r['core_percent']:7.4f} "
             f"{r['cpu_seconds_per_hour_ns']:8.3f} {r['wakeups_per_hour']:10.0f}"
         )
+    rounds_per_hour = 3600 / args.interval
+    a = report["processes"]["veille_agent"]
+    print(
+        f"veille_agent per round ({args.interval:g} s): "
+        f"{a['cpu_seconds_per_hour_ns'] / rounds_per_hour * 1e3:.2f} ms of CPU (threads' ns "
+        f"and children), {a['wakeups_per_hour'] / rounds_per_hour:.1f} wake-ups"
+    )
     m = report["machine_during_steady_state"]
     print(
         f"machine: {m['busy_percent']} % busy, {m['steal_percent']} % stolen by the host, "
