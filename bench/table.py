@@ -106,6 +106,10 @@ def _latency(q: str) -> Callable[[Json], Figure]:
     return lambda d: _n(d["collector"]["latency_seconds_after_first_minute"][q], 2, " s")
 
 
+def _slept(d: Json, seconds: float) -> float:
+    return float(next(s["cpu_ms_median"] for s in d["sizes"] if s["sleep_seconds"] == seconds))
+
+
 def _const(v: float, text: str) -> Callable[[Json], Figure]:
     return lambda _d: (v, text)
 
@@ -187,6 +191,10 @@ ROWS: tuple[Row, ...] = (
         "agent_footprint.json", lambda d: _n(d["processes"]["veille_agent"]["wakeups_per_hour"]),
         "prometheus-node-exporter, same run",
         lambda d: _n(d["processes"]["node_exporter"]["wakeups_per_hour"]), FOOTPRINT),
+    Row("this machine: the same 0.4 ms of Python work after 60 s asleep (what a 60 s round pays)",
+        "wake_penalty.json", lambda d: _n(_slept(d, 60.0), 2, " ms CPU"),
+        "the same work back to back", lambda d: _n(_slept(d, 0.0), 2, " ms CPU"),
+        ".venv/bin/python bench/wake_penalty.py"),
     Row("collector RSS at 50,000 devices, after start", "collector_memory.json",
         _largest("rss_bytes", "after_start"), "—", None, MEMORY,
         label=_memory_label("after start")),
