@@ -66,14 +66,17 @@ class RawPublisher:
         if kind != CONNACK or body[1:2] != b"\x00":
             raise ConnectionError(f"broker refused the connection: {kind:#x} {body!r}")
 
+    @staticmethod
+    def encode(messages: Iterable[tuple[str, bytes]]) -> list[tuple[bytes, int]]:
+        """Each (topic, payload) as its PUBLISH packet and payload size, packet ids in order:
+        done before the start signal, so that the run only writes bytes."""
+        return [(publish_packet(t, p, 1 + n % 65534), len(p)) for n, (t, p) in enumerate(messages)]
+
     def publish(
-        self, messages: Iterable[tuple[str, bytes]], *, deadline: float = float("inf")
+        self, packets: list[tuple[bytes, int]], *, deadline: float = float("inf")
     ) -> dict[str, Any]:
-        """Send every (topic, payload) until ``deadline`` (monotonic), wait for their PUBACKs;
-        {acked, attempted, bytes} (acked counts distinct packets the broker acknowledged)."""
-        packets = [
-            (publish_packet(t, p, 1 + n % 65534), len(p)) for n, (t, p) in enumerate(messages)
-        ]
+        """Send the packets of :meth:`encode` until ``deadline`` (monotonic), wait for their
+        PUBACKs; {acked, attempted, bytes} (acked: distinct packets the broker acknowledged)."""
         in_flight: set[int] = set()
         acked = attempted = size = 0
         while attempted < len(packets) and time.monotonic() < deadline:

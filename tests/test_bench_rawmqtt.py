@@ -40,7 +40,7 @@ def test_every_message_arrives_once_and_is_counted(mosquitto: servers.Server) ->
     assert subscribed.wait(10)
     messages = [(f"rawpub/d{n % 7}", f"payload {n} ".encode() * (n % 300)) for n in range(3000)]
     pub = RawPublisher("127.0.0.1", mosquitto.port, "rawpub-test", window=50)
-    summary = pub.publish(messages)
+    summary = pub.publish(pub.encode(messages))
     pub.close()
     deadline = time.monotonic() + 20
     while len(got) < len(messages) and time.monotonic() < deadline:
@@ -57,7 +57,7 @@ def test_every_message_arrives_once_and_is_counted(mosquitto: servers.Server) ->
 
 def test_a_deadline_in_the_past_sends_nothing(mosquitto: servers.Server) -> None:
     pub = RawPublisher("127.0.0.1", mosquitto.port, "rawpub-test-late")
-    assert pub.publish([("rawpub/x", b"1")], deadline=0.0) == {
+    assert pub.publish(pub.encode([("rawpub/x", b"1")]), deadline=0.0) == {
         "acked": 0, "attempted": 0, "bytes": 0,
     }  # fmt: skip
     pub.close()
