@@ -44,10 +44,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _once(config: AgentConfig, as_json: bool) -> int:
     from agent.runner import Agent
-    from agent.wiring import build_sources, build_state
+    from agent.wiring import build_readers
 
-    state = build_state(config)
-    agent = Agent(config, build_sources(config, state), state, None)
+    state, sources = build_readers(config)
+    agent = Agent(config, sources, state, None)
     msg = agent.run_once()
     if as_json:
         print(msg.to_json().decode())
@@ -79,7 +79,7 @@ def _run(config: AgentConfig) -> int:
     from agent.runner import Agent
     from agent.spool import SpoolError
     from agent.wake import system_waiter
-    from agent.wiring import build_publisher, build_sources, build_state
+    from agent.wiring import build_publisher, build_readers
 
     try:
         publisher = build_publisher(config)
@@ -92,7 +92,7 @@ def _run(config: AgentConfig) -> int:
 
         metrics = MetricsServer(config.metrics.host, config.metrics.port)
         log.info("serving /metrics on %s:%s", metrics.host, metrics.port)
-    state = build_state(config)
+    state, sources = build_readers(config, publisher)
     settled = threading.Event()
 
     def on_collect(readings: list[Reading], block: StateBlock) -> None:
@@ -104,7 +104,7 @@ def _run(config: AgentConfig) -> int:
 
     agent = Agent(
         config,
-        build_sources(config, state, publisher),
+        sources,
         state,
         publisher,
         on_collect=on_collect,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from agent.commands import CommandRunner, run_command
 from agent.settings import AgentConfig
 from agent.sources import SOURCES, Source
-from agent.sources.battery import BatterySource
+from agent.sources.battery import BatterySource, PowerSupplies
 from agent.sources.footprint import FootprintSource
 from agent.sources.ipmi import IpmiSource
 from agent.sources.model import ModelSource
@@ -35,7 +35,12 @@ def default_source_names(config: AgentConfig) -> list[str]:
     return [n for n in names if n in SOURCES]
 
 
-def build_state(config: AgentConfig, run: CommandRunner = run_command) -> HostState:
+def build_state(
+    config: AgentConfig,
+    run: CommandRunner = run_command,
+    supplies: PowerSupplies | None = None,
+) -> HostState:
+    """The host-state reader of this OS (``supplies``: shared with the battery source)."""
     clocks = system_clocks()
     detector = SleepDetector(clocks) if clocks else None
     if sys.platform == "win32":
@@ -43,7 +48,11 @@ def build_state(config: AgentConfig, run: CommandRunner = run_command) -> HostSt
             run, details=config.blocker_details, idle_dir=config.idle_dir, detector=detector
         )
     return linux_state(
-        run, details=config.blocker_details, sysfs_root=config.sysfs_root, detector=detector
+        run,
+        details=config.blocker_details,
+        sysfs_root=config.sysfs_root,
+        detector=detector,
+        supplies=supplies,
     )
 
 
@@ -51,13 +60,14 @@ def build_power_sources(
     config: AgentConfig,
     display_on: Callable[[], bool | None],
     run: CommandRunner = run_command,
+    supplies: PowerSupplies | None = None,
 ) -> dict[str, Source]:
     """The configured (or default) power sources, in order."""
     sysfs = config.sysfs_root
     factories: dict[str, Callable[[], Source]] = {
         "rapl": lambda: RaplSource(sysfs / "class" / "powercap"),
         "ipmi": lambda: IpmiSource(run),
-        "battery": lambda: BatterySource(sysfs / "class" / "power_supply"),
+        "battery": lambda: BatterySource(sysfs / "class" / "power_supply", supplies),
         "model": lambda: ModelSource(config.kind, config.profile, display_on=display_on),
     }
     names = config.sources if config.sources is not None else default_source_names(config)
@@ -69,6 +79,7 @@ def build_sources(
     state: HostState,
     publisher: Publisher | None = None,
     run: CommandRunner = run_command,
+    supplies: PowerSupplies | None = None,
 ) -> dict[str, Source]:
     """Power sources, then uptime (``os``) and the agent's footprint (``self``)."""
     drm = config.sysfs_root / "class" / "drm"
@@ -77,7 +88,7 @@ def build_sources(
         seen = drm_display_on(drm) if sys.platform.startswith("linux") else None
         return seen if seen is not None else display_on_from_state(state.last)
 
-    sources = build_power_sources(config, display_on, run)
+    sources = build_power_sources(config, display_on, run, supplies)
     sources["os"] = SystemSource()
 
     def sent() -> int:
@@ -88,6 +99,16 @@ def build_sources(
 
     sources["self"] = FootprintSource(sent, dropped)
     return sources
+
+
+def build_readers(
+    config: AgentConfig, publisher: Publisher | None = None, run: CommandRunner = run_command
+) -> tuple[HostState, dict[str, Source]]:
+    """The state reader and the sources of a running agent, sharing one scan of the power
+    supplies a round (the battery's draw and "on battery" come from the same read)."""
+    supplies = PowerSupplies(config.sysfs_root / "class" / "power_supply")
+    state = build_state(config, run, supplies)
+    return state, build_sources(config, state, publisher, run, supplies)
 
 
 def build_publisher(config: AgentConfig) -> Publisher:

@@ -10,6 +10,8 @@ headsets) are ignored.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +86,36 @@ def read_power_supplies(root: Path = Path("/sys/class/power_supply")) -> SupplyS
     return SupplyStatus(batteries, on_battery, watts if on_battery and have_watts else None)
 
 
+class PowerSupplies:
+    """The supplies under ``root``, scanned at most once per ``max_age`` seconds.
+
+    A round asks twice: the battery source for the draw, the state probe for whether the host
+    is on battery. Sharing one instance makes that one scan of ``/sys/class/power_supply`` a
+    round rather than two; ``max_age`` is well below any round interval, so the next round
+    always scans again.
+    """
+
+    def __init__(
+        self,
+        root: Path = Path("/sys/class/power_supply"),
+        max_age: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        scan: Callable[[Path], SupplyStatus] = read_power_supplies,
+    ) -> None:
+        self.root = root
+        self.max_age = max_age
+        self._clock = clock
+        self._scan = scan
+        self._last: tuple[float, SupplyStatus] | None = None
+
+    def status(self) -> SupplyStatus:
+        """The supplies now: the last scan if it is younger than ``max_age``, else a new one."""
+        now = self._clock()
+        if self._last is None or now - self._last[0] >= self.max_age:
+            self._last = (now, self._scan(self.root))
+        return self._last[1]
+
+
 def psutil_on_battery() -> bool | None:
     """On battery according to psutil (Windows, macOS); None without a battery."""
     import psutil
@@ -97,11 +129,16 @@ def psutil_on_battery() -> bool | None:
 class BatterySource:
     """The laptop's draw while it runs on battery."""
 
-    def __init__(self, root: Path = Path("/sys/class/power_supply")) -> None:
-        self.root = root
+    def __init__(
+        self,
+        root: Path = Path("/sys/class/power_supply"),
+        supplies: PowerSupplies | None = None,
+    ) -> None:
+        self.supplies = supplies or PowerSupplies(root, max_age=0.0)
+        self.root = self.supplies.root
 
     def read(self) -> list[Reading]:
-        status = read_power_supplies(self.root)
+        status = self.supplies.status()
         if status.batteries == 0:
             raise SourceUnavailable(
                 f"no system battery under {self.root}",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.commands import CommandError, CommandRunner
-from agent.sources.battery import psutil_on_battery, read_power_supplies
+from agent.sources.battery import PowerSupplies, psutil_on_battery
 from agent.sources.procstat import BootTime
 from agent.sources.system import boot_datetime
 from agent.state import linux, sleepstates, windows
@@ -115,7 +115,11 @@ def linux_state(
     sysfs_root: Path = Path("/sys"),
     etc_root: Path = Path("/etc"),
     detector: SleepDetector | None = None,
+    supplies: PowerSupplies | None = None,
 ) -> HostState:
+    """The Linux probes; ``supplies`` shared with the battery source saves a scan a round."""
+    power = supplies or PowerSupplies(sysfs_root / "class" / "power_supply", max_age=0.0)
+
     def settings() -> SleepSettings | None:
         conf = read_logind_conf(etc_root)
         gs = gsettings(run)
@@ -133,7 +137,7 @@ def linux_state(
             lambda: linux.parse_inhibitors(run(INHIBIT_LIST), details=details),
             None,
         ),
-        on_battery=lambda: read_power_supplies(sysfs_root / "class" / "power_supply").on_battery,
+        on_battery=lambda: power.status().on_battery,
         boot_time=lambda: boot_datetime(btime),
         detector=detector,
         sleep_states=Guarded(

@@ -17,7 +17,7 @@ class RealAgent:
     def __init__(self, port: int, spool_path: Path, interval_seconds: float = 5.0) -> None:
         from agent.config import AgentConfig, SpoolSettings
         from agent.runner import Agent
-        from agent.wiring import build_publisher, build_sources, build_state
+        from agent.wiring import build_publisher, build_readers
 
         self.config = AgentConfig(
             site="demo",
@@ -26,10 +26,8 @@ class RealAgent:
             spool=SpoolSettings(path=spool_path),
         )
         self.publisher = build_publisher(self.config)
-        state = build_state(self.config)
-        self.agent = Agent(
-            self.config, build_sources(self.config, state, self.publisher), state, self.publisher
-        )
+        state, sources = build_readers(self.config, self.publisher)
+        self.agent = Agent(self.config, sources, state, self.publisher)
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self.agent.run_forever, args=(self._stop,), name="real-agent", daemon=True

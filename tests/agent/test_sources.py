@@ -7,15 +7,16 @@ from pathlib import Path
 import pytest
 
 from agent.commands import CommandError, recorded
-from agent.config import PowerProfile
+from agent.config import AgentConfig, PowerProfile
 from agent.sources import FALLBACK, SOURCES
 from agent.sources.base import SourceUnavailable
-from agent.sources.battery import BatterySource, read_power_supplies
+from agent.sources.battery import BatterySource, PowerSupplies, SupplyStatus, read_power_supplies
 from agent.sources.footprint import FootprintSource
 from agent.sources.ipmi import COMMAND, IpmiSource, parse_dcmi_power_reading
 from agent.sources.model import CpuMeter, ModelSource
 from agent.sources.rapl import RaplSource
 from agent.sources.system import SystemSource
+from agent.wiring import build_readers
 from contract.wire import Quality, Reading
 from tests.agent.conftest import AGENT_FIXTURES, copy_sysfs, fixture_text
 
@@ -200,3 +201,34 @@ def test_uptime_and_footprint_readings() -> None:
     assert by_metric["agent_sent_bytes_total"].value == 4096
     assert by_metric["agent_spool_dropped_total"].component == "overflow"
     assert {r.source for r in readings} == {"self"}
+
+
+def test_power_supplies_scan_once_within_max_age() -> None:
+    root = AGENT_FIXTURES / "sysfs" / "power_supply_discharging"
+    clock, scans = FakeClock(), []
+
+    def scan(path: Path) -> SupplyStatus:
+        scans.append(path)
+        return read_power_supplies(path)
+
+    supplies = PowerSupplies(root, max_age=1.0, clock=clock, scan=scan)
+    first = supplies.status()
+    clock.t += 0.5
+    assert supplies.status() is first
+    assert len(scans) == 1
+    clock.t += 0.5  # max_age reached: the next round scans again
+    assert supplies.status() == first
+    assert len(scans) == 2
+
+
+def test_running_agent_reads_the_supplies_once_a_round(tmp_path: Path) -> None:
+    """The battery's draw and the state's "on battery" come from one scan: a change on disk
+    between the two reads of a round shows in neither (it shows in the next round)."""
+    copy_sysfs("power_supply_discharging", tmp_path / "class" / "power_supply")
+    config = AgentConfig(device_id="pc-1", kind="laptop", sysfs_root=tmp_path)
+    state, sources = build_readers(config, run=recorded({}))
+    [draw] = sources["battery"].read()
+    (tmp_path / "class" / "power_supply" / "AC" / "online").write_text("1\n")
+    assert draw.value == 9.83
+    assert state.on_battery() is True  # the same round's scan, not a second one
+    assert BatterySource(tmp_path / "class" / "power_supply").read() == []  # unshared: on AC
