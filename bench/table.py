@@ -160,34 +160,33 @@ REPORT = ".venv/bin/python bench/report_scale.py --devices 10000 50000"
 SNMP: str | Callable[[Json], str] = _snmp_cmd
 
 
-def _kernel(d: Json) -> str:
-    return str(d["machine"]["kernel"])
-
-
 def _footprint_rows(footprint: str, wake: str) -> tuple[Row, ...]:
     """The agent's footprint rows of one machine: its run beside node_exporter, and what that
-    machine charges for waking up once a minute (labelled with the machine's kernel)."""
+    machine charges for waking up once a minute, each labelled with the host's kernel."""
 
-    def on(figure: str) -> Callable[[Json], str]:
-        return lambda d: f"{figure}, host kernel {_kernel(d)}"
+    def on_host(figure: str) -> Callable[[Json], str]:
+        return lambda d: f"{figure}, host kernel {d['machine']['kernel']}"
 
-    agent, peer = "veille_agent", "node_exporter"
-    same_run = "prometheus-node-exporter, same run"
+    def side_by_side(figure: str, key: str, fmt: Callable[[float], Figure]) -> Row:
+        return Row(
+            figure,
+            footprint,
+            lambda d: fmt(d["processes"]["veille_agent"][key]),
+            "prometheus-node-exporter, same run",
+            lambda d: fmt(d["processes"]["node_exporter"][key]),
+            FOOTPRINT,
+            label=on_host(figure),
+        )
+
+    slept = "the machine: the same 0.4 ms of Python work after 60 s asleep (what a 60 s round pays)"
     return (
-        Row("", footprint, lambda d: _mb(d["processes"][agent]["rss_bytes_last"]), same_run,
-            lambda d: _mb(d["processes"][peer]["rss_bytes_last"]), FOOTPRINT,
-            label=on("agent resident memory (RSS)")),
-        Row("", footprint, lambda d: _pct(d["processes"][agent]["core_percent"]), same_run,
-            lambda d: _pct(d["processes"][peer]["core_percent"]), FOOTPRINT,
-            label=on("agent CPU, share of one core (aim 0.05 %)")),
-        Row("", footprint, lambda d: _n(d["processes"][agent]["wakeups_per_hour"]), same_run,
-            lambda d: _n(d["processes"][peer]["wakeups_per_hour"]), FOOTPRINT,
-            label=on("agent wake-ups per hour (times the kernel ran one of its threads)")),
-        Row("", wake, lambda d: _n(_slept(d, 60.0), 2, " ms CPU"),
+        side_by_side("agent resident memory (RSS)", "rss_bytes_last", _mb),
+        side_by_side("agent CPU, share of one core (aim 0.05 %)", "core_percent", _pct),
+        side_by_side("agent wake-ups per hour (times the kernel ran one of its threads)",
+                     "wakeups_per_hour", _n),
+        Row(slept, wake, lambda d: _n(_slept(d, 60.0), 2, " ms CPU"),
             "the same work back to back", lambda d: _n(_slept(d, 0.0), 2, " ms CPU"),
-            ".venv/bin/python bench/wake_penalty.py",
-            label=lambda d: "the machine: the same 0.4 ms of Python work after 60 s asleep "
-            f"(what a 60 s round pays), host kernel {d['machine']['kernel']}"),
+            ".venv/bin/python bench/wake_penalty.py", label=on_host(slept)),
     )  # fmt: skip
 
 

@@ -127,7 +127,8 @@ def psutil_on_battery() -> bool | None:
 
 
 class BatterySource:
-    """The laptop's draw while it runs on battery."""
+    """The laptop's draw while it runs on battery: from ``supplies`` when it is shared with the
+    state probe (the running agent), else from its own scan of ``root`` each read."""
 
     def __init__(
         self,
